@@ -1,0 +1,25 @@
+# The two entry points the README starts with. Every install step is cached and skipped when
+# its output already exists at the pinned version.
+.PHONY: demo test lint typecheck bench venv
+
+venv:
+	@bash scripts/venv.sh
+
+demo: venv
+	.venv/bin/baas validate examples/*.yaml
+	.venv/bin/baas plan examples/two-orgs.yaml
+	.venv/bin/baas pki generate examples/two-orgs.yaml --out .demo/crypto
+	.venv/bin/baas pki status examples/two-orgs.yaml --out .demo/crypto
+
+test: venv
+	bash scripts/test.sh
+
+lint: venv
+	.venv/bin/ruff check baas topology pki tests bench
+	.venv/bin/ruff format --check baas topology pki tests bench
+
+typecheck: venv
+	.venv/bin/mypy
+
+bench: venv
+	.venv/bin/python bench/pki_bench.py

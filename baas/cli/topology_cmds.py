@@ -1,0 +1,122 @@
+"""``baas validate``, ``baas plan`` and ``baas schema``."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from baas.cli import output
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def validate(
+    files: list[Path] = typer.Argument(..., help="Topology files to check.", show_default=False),
+    fmt: Format = typer.Option(Format.text, "-o", "--output", help="text or json."),
+) -> None:
+    """Check topology files. Exit 0 when all are valid (warnings allowed), 2 otherwise."""
+    import topology
+
+    results: list[dict[str, object]] = []
+    failed = False
+    for file in files:
+        try:
+            loaded = topology.load(file)
+        except topology.TopologyError as exc:
+            failed = True
+            results.append({"file": str(file), "valid": False,
+                            "diagnostics": [d.to_dict() for d in exc.diagnostics]})
+            if fmt is Format.text:
+                for diag in exc.diagnostics:
+                    output.err.print(diag.render(), markup=False)
+            continue
+        results.append({"file": str(file), "valid": True,
+                        "diagnostics": [d.to_dict() for d in loaded.warnings]})
+        if fmt is Format.text:
+            for diag in loaded.warnings:
+                output.err.print(diag.render(), markup=False)
+            spec = loaded.network.spec
+            nodes = sum(len(o.peers) + len(o.orderers) for o in spec.organizations)
+            output.err.print(
+                f"[green]ok[/green] {file}: network {loaded.network.metadata.name!r}, "
+                f"{_count(len(spec.organizations), 'organisation')}, {_count(nodes, 'node')}, "
+                f"{_count(len(spec.channels), 'channel')}, "
+                f"{_count(len(spec.chaincodes), 'chaincode')}"
+            )
+    if fmt is Format.json:
+        output.print_json(results)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def plan(
+    file: Path = typer.Argument(..., help="Topology file.", show_default=False),
+    fmt: Format = typer.Option(Format.text, "-o", "--output", help="text or json."),
+) -> None:
+    """Show what the topology would create: organisations, nodes, namespaces, identities,
+    channels and chaincodes."""
+    import topology
+    from baas import plan as planning
+
+    loaded = topology.load(file)
+    for diag in loaded.warnings:
+        output.err.print(diag.render(), markup=False)
+    the_plan = planning.build(loaded.network)
+    if fmt is Format.json:
+        output.print_json(the_plan.to_dict())
+        return
+    output.out.print(_plan_tree(the_plan))
+
+
+def _plan_tree(p: object) -> Tree:
+    from baas.plan import Plan
+
+    assert isinstance(p, Plan)
+    tree = Tree(f"[bold]{p.network}[/bold]  Fabric {p.fabric_release}, {p.consensus}, "
+                f"keys {p.pki.key_algorithm}")
+    orgs = tree.add("organisations")
+    for org in p.orgs:
+        branch = orgs.add(f"[bold]{org.name}[/bold] ({org.msp_id})  namespace {org.namespace}")
+        for node in org.nodes:
+            anchor = " [cyan](anchor)[/cyan]" if node in org.anchor_peers else ""
+            branch.add(f"{node.role:<7} {node.fqdn}{anchor}")
+        branch.add(f"admin   {org.admin}")
+        for user in org.users:
+            branch.add(f"client  {user}")
+    channels = tree.add("channels")
+    for ch in p.channels:
+        channels.add(f"[bold]{ch.name}[/bold]  members {', '.join(ch.members)}; "
+                     f"{len(ch.consenters)} consenters from {', '.join(ch.orderer_orgs)}")
+    if p.chaincodes:
+        table = Table("chaincode", "channel", "version", "endorsement", box=None)
+        for cc in p.chaincodes:
+            policy = "MAJORITY Endorsement (channel default)" if cc.endorsement_is_default \
+                else cc.endorsement
+            table.add_row(cc.name, cc.channel, cc.version, policy)
+        tree.add("chaincodes").add(table)
+    return tree
+
+
+def schema() -> None:
+    """Print the JSON Schema of the topology format (for editors and the web UI)."""
+    import topology
+
+    typer.echo(json.dumps(topology.json_schema(), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(plan)
+    app.command()(schema)

@@ -1,0 +1,124 @@
+"""Where everything lives: Fabric's cryptogen folder layout, as paths only (no I/O).
+
+::
+
+    <root>/peerOrganizations/<domain>/            (ordererOrganizations/ when the org runs no peer)
+        ca/ca.<domain>-cert.pem, ca/priv_sk           signing CA (+ ca.<domain>-crl.pem once revoked)
+        tlsca/tlsca.<domain>-cert.pem, tlsca/priv_sk  TLS CA     (+ tlsca.<domain>-crl.pem)
+        msp/{cacerts,tlscacerts,crls,config.yaml}     verifying MSP (configtx MSPDir)
+        peers/<node>/{msp,tls}  orderers/<node>/{msp,tls}  users/<Name@domain>/{msp,tls}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pki.identities import Identity
+from pki.spec import OrgSpec
+
+AuthorityKind = Literal["ca", "tlsca"]
+KEY_FILE = "priv_sk"
+
+
+@dataclass(frozen=True)
+class AuthorityPaths:
+    """A CA's folder: ``name`` is its CN (``ca.org1.example.com`` / ``tlsca.…``)."""
+
+    kind: AuthorityKind
+    dir: Path
+    name: str
+
+    @property
+    def cert(self) -> Path:
+        return self.dir / f"{self.name}-cert.pem"
+
+    @property
+    def key(self) -> Path:
+        return self.dir / KEY_FILE
+
+    @property
+    def crl(self) -> Path:
+        return self.dir / self.crl_name
+
+    @property
+    def cert_name(self) -> str:
+        return f"{self.name}-cert.pem"
+
+    @property
+    def crl_name(self) -> str:
+        return f"{self.name}-crl.pem"
+
+
+@dataclass(frozen=True)
+class IdentityPaths:
+    """An identity's local MSP and TLS folder."""
+
+    base: Path
+    name: str
+    is_node: bool
+
+    @property
+    def msp(self) -> Path:
+        return self.base / "msp"
+
+    @property
+    def keystore(self) -> Path:
+        return self.msp / "keystore"
+
+    @property
+    def sign_key(self) -> Path:
+        return self.keystore / KEY_FILE
+
+    @property
+    def sign_cert(self) -> Path:
+        return self.msp / "signcerts" / f"{self.name}-cert.pem"
+
+    @property
+    def tls(self) -> Path:
+        return self.base / "tls"
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.tls / ("server.crt" if self.is_node else "client.crt")
+
+    @property
+    def tls_key(self) -> Path:
+        return self.tls / ("server.key" if self.is_node else "client.key")
+
+    @property
+    def tls_ca(self) -> Path:
+        return self.tls / "ca.crt"
+
+
+@dataclass(frozen=True)
+class OrgPaths:
+    """Paths of one organisation under the crypto root."""
+
+    dir: Path
+    domain: str
+
+    @classmethod
+    def of(cls, root: Path, org: OrgSpec) -> OrgPaths:
+        kind = "peerOrganizations" if org.has_peers else "ordererOrganizations"
+        return cls(root / kind / org.domain, org.domain)
+
+    def authority(self, kind: AuthorityKind) -> AuthorityPaths:
+        return AuthorityPaths(kind, self.dir / kind, f"{kind}.{self.domain}")
+
+    @property
+    def msp(self) -> Path:
+        return self.dir / "msp"
+
+    def identity(self, ident: Identity) -> IdentityPaths:
+        return IdentityPaths(self.dir / ident.folder / ident.name, ident.name, ident.is_node)
+
+    def all_msps(self) -> list[Path]:
+        """Every MSP folder present on disk: the org's, then each identity's (sorted)."""
+        found = [self.msp] if self.msp.is_dir() else []
+        for folder in ("peers", "orderers", "users"):
+            parent = self.dir / folder
+            if parent.is_dir():
+                found.extend(p / "msp" for p in sorted(parent.iterdir()) if (p / "msp").is_dir())
+        return found

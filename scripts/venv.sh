@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create or refresh the project virtualenv in .venv. Skipped when .venv already
+# matches the current pyproject.toml (hash stamp), so re-running is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+stamp=.venv/.pyproject.sha256
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [[ -x .venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+  exit 0
+fi
+echo "==> setting up .venv (python: $($PY --version))" >&2
+$PY -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[dev]'
+echo "$want" > "$stamp"

@@ -1,0 +1,186 @@
+"""Loading a topology file: read → parse YAML safely → model → cross-field rules.
+
+:func:`load` either returns a :class:`LoadedTopology` (with warnings) or raises
+:class:`topology.errors.TopologyError` carrying every error found, each naming the file, the
+field path, the line and a fix.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from topology import validation
+from topology.errors import Diagnostic, TopologyError
+from topology.model import Network
+from topology.yamlsafe import MAX_FILE_BYTES, Positions, YamlProblem, join_path, parse
+
+
+@dataclass(frozen=True)
+class LoadedTopology:
+    """A validated topology. ``base_dir`` is the folder relative paths are resolved against."""
+
+    path: Path
+    network: Network
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the file (e.g. a chaincode ``path``) made absolute."""
+        return (self.base_dir / relative).resolve()
+
+
+def load(path: str | Path) -> LoadedTopology:
+    """Read and validate the topology at ``path``. Raises :class:`TopologyError`."""
+    file = Path(path)
+    shown = str(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            _fail(shown, "", f"the file is {size} bytes; at most {MAX_FILE_BYTES} are accepted",
+                  "a topology file is a few KiB; check you passed the right file")
+        if not file.is_file():
+            _fail(shown, "", "this is not a regular file", "pass the path of a topology YAML file")
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        _fail(shown, "", "no such file", "check the path; examples live in examples/")
+    except PermissionError:
+        _fail(shown, "", "permission denied while reading the file", "make the file readable")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _fail(shown, "", f"the file is not UTF-8 text (byte {exc.start})", "save it as UTF-8")
+    network, warnings = loads(text, source=shown, base_dir=file.resolve().parent)
+    return LoadedTopology(path=file.resolve(), network=network, warnings=warnings)
+
+
+def loads(text: str, *, source: str = "<topology>",
+          base_dir: Path | None = None) -> tuple[Network, list[Diagnostic]]:
+    """Validate topology text. Returns ``(network, warnings)``; raises :class:`TopologyError`.
+    ``base_dir`` enables the chaincode-folder check (``None`` skips it)."""
+    try:
+        data, positions = parse(text)
+    except YamlProblem as exc:
+        raise TopologyError([Diagnostic("error", source, exc.path, exc.message, exc.hint,
+                                        exc.line, exc.column)]) from None
+    if data is None:
+        _fail(source, "", "the file is empty",
+              "start from examples/minimal.yaml (apiVersion: baas/v1alpha1, kind: Network, ...)")
+    if not isinstance(data, dict):
+        _fail(source, "", f"the document is a {_kind(data)}, not a mapping",
+              "a topology file is a mapping with apiVersion, kind, metadata and spec", positions)
+    try:
+        network = Network.model_validate(data)
+    except ValidationError as exc:
+        raise TopologyError(_from_pydantic(exc, source, positions)) from None
+    diagnostics = [
+        _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)  # type: ignore[arg-type]
+        for f in validation.check(network, base_dir=base_dir)
+    ]
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise TopologyError(diagnostics)
+    return network, diagnostics
+
+
+def _fail(source: str, path: str, message: str, hint: str,
+          positions: Positions | None = None) -> typing.NoReturn:
+    diag = Diagnostic("error", source, path, message, hint)
+    raise TopologyError([_place(diag, positions) if positions else diag])
+
+
+def _place(diag: Diagnostic, positions: Positions) -> Diagnostic:
+    found = positions.find(diag.path)
+    if found is None:
+        return diag
+    return Diagnostic(diag.severity, diag.file, diag.path, diag.message, diag.hint, *found)
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__)
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path = join_path(path, part)
+    return path
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class that holds the field at ``loc`` (``loc`` without its last element)."""
+    model: type[BaseModel] | None = Network
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        info = next((f for name, f in model.model_fields.items()
+                     if (f.alias or name) == part or name == part), None)
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _from_pydantic(exc: ValidationError, source: str, positions: Positions) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = _loc_path(loc)
+        message, hint = _explain(err, loc)
+        out.append(_place(Diagnostic("error", source, path, message, hint), positions))
+    return out
+
+
+def _explain(err: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
+    kind = err["type"]
+    field_name = str(loc[-1]) if loc else "document"
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = _allowed_keys(model) if model else []
+        suggestion = validation.did_you_mean(field_name, allowed)
+        return (f"unknown field {field_name!r}{suggestion}",
+                f"remove it or fix its spelling; allowed here: {', '.join(allowed)}")
+    if kind == "missing":
+        return (f"required field {field_name!r} is missing", f"add '{field_name}: ...' here")
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return (f"{err['input']!r} is not allowed", f"use {expected}")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return (f"expected a mapping, found a {_kind(err['input'])}", "write it as 'key: value' lines")
+    if kind == "list_type":
+        return (f"expected a list, found a {_kind(err['input'])}", "write it as '- item' lines")
+    if kind == "too_short":
+        return ("the list is empty", "add at least one entry")
+    if kind == "value_error":
+        text = str(err.get("ctx", {}).get("error", err["msg"]))
+        return (text, "")
+    if kind in ("string_type", "bool_type", "bool_parsing", "int_type", "int_parsing"):
+        wanted = {"string_type": "a string", "bool_type": "true or false",
+                  "bool_parsing": "true or false", "int_type": "a whole number",
+                  "int_parsing": "a whole number"}[kind]
+        return (f"expected {wanted}, found {err['input']!r}", f"write {wanted} here")
+    return (err["msg"], "")

@@ -1,0 +1,226 @@
+"""Rules that relate fields to each other (the per-field rules live on the models).
+
+:func:`check` returns every finding, errors and warnings, each with a field path and a fix.
+It never raises and does no I/O except checking that chaincode folders exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from topology import names, policy
+from topology.model import Network
+
+MAX_NAMESPACE = 63
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem before it is placed in a file: severity, path, message and fix."""
+
+    severity: str
+    path: str
+    message: str
+    hint: str = ""
+
+
+def _error(path: str, message: str, hint: str = "") -> Finding:
+    return Finding("error", path, message, hint)
+
+
+def _warning(path: str, message: str, hint: str = "") -> Finding:
+    return Finding("warning", path, message, hint)
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check(network: Network, *, base_dir: Path | None = None) -> list[Finding]:
+    """Every cross-field finding for ``network``. ``base_dir`` is the folder chaincode paths are
+    relative to; ``None`` skips the chaincode-path check."""
+    findings: list[Finding] = []
+    for rule in (_organizations, _channels, _chaincodes, _consensus, _pki):
+        findings.extend(rule(network))
+    if base_dir is not None:
+        findings.extend(_chaincode_paths(network, base_dir))
+    return findings
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def _organizations(net: Network) -> Iterator[Finding]:
+    orgs = net.spec.organizations
+    seen_names: set[str] = set()
+    seen_msp: dict[str, str] = {}
+    for i, org in enumerate(orgs):
+        path = f"spec.organizations[{i}]"
+        if org.name in seen_names:
+            yield _error(f"{path}.name", f"organisation {org.name!r} is declared twice",
+                         "give every organisation a unique name")
+        seen_names.add(org.name)
+        if org.msp_id in seen_msp:
+            yield _error(f"{path}.mspId", f"MSP ID {org.msp_id!r} is already used by "
+                         f"organisation {seen_msp[org.msp_id]!r}", "give every organisation its own MSP ID")
+        seen_msp.setdefault(org.msp_id, org.name)
+        if not org.peers and not org.orderers:
+            yield _error(path, f"organisation {org.name!r} runs neither peers nor orderers",
+                         "add a 'peers' or an 'orderers' list")
+        ns = names.namespace(net, org.name)
+        if len(ns) > MAX_NAMESPACE:
+            yield _error(f"{path}.name", f"the namespace {ns!r} would be longer than "
+                         f"{MAX_NAMESPACE} characters", "shorten the network or organisation name")
+        yield from _org_nodes(net, i)
+    return
+
+
+def _org_nodes(net: Network, i: int) -> Iterator[Finding]:
+    org = net.spec.organizations[i]
+    path = f"spec.organizations[{i}]"
+    node_names = [p.name for p in org.peers] + [o.name for o in org.orderers]
+    for dup in sorted(_duplicates(node_names)):
+        where = "peers" if dup in [p.name for p in org.peers] else "orderers"
+        index = max(j for j, n in enumerate(getattr(org, where)) if n.name == dup)
+        yield _error(f"{path}.{where}[{index}].name", f"node name {dup!r} is used twice in "
+                     f"organisation {org.name!r}", "give every peer and orderer of an organisation a unique name")
+    for j, user in enumerate(org.users):
+        if user.lower() == "admin":
+            yield _error(f"{path}.users[{j}]", "'admin' is reserved: an admin identity is always issued",
+                         "remove it, or pick another user name")
+    for dup in sorted(_duplicates(org.users)):
+        yield _error(f"{path}.users", f"user {dup!r} is listed twice", "list each user once")
+    for j, node in enumerate(node_names):
+        fqdn = names.node_name(net, org.name, node)
+        if len(fqdn) > 253:
+            yield _error(f"{path}", f"node name {fqdn!r} (node {j}) is longer than 253 characters",
+                         "shorten the domain or the names")
+    anchors = [p.name for p in org.peers if p.anchor]
+    if org.peers and not anchors:
+        yield _warning(f"{path}.peers", f"organisation {org.name!r} has no anchor peer; "
+                       f"{org.peers[0].name!r} will be used", f"set 'anchor: true' on one of its peers")
+
+
+def _channels(net: Network) -> Iterator[Finding]:
+    org_names = [o.name for o in net.spec.organizations]
+    seen: set[str] = set()
+    for i, channel in enumerate(net.spec.channels):
+        path = f"spec.channels[{i}]"
+        if channel.name in seen:
+            yield _error(f"{path}.name", f"channel {channel.name!r} is declared twice", "remove the duplicate")
+        seen.add(channel.name)
+        if not channel.organizations:
+            yield _error(f"{path}.organizations", "a channel needs at least one member organisation",
+                         "list the organisations whose peers join it")
+        for dup in sorted(_duplicates(list(channel.organizations))):
+            yield _error(f"{path}.organizations", f"organisation {dup!r} is listed twice", "list it once")
+        for j, member in enumerate(channel.organizations):
+            org = net.organization(member)
+            if org is None:
+                yield _error(f"{path}.organizations[{j}]", f"unknown organisation {member!r}"
+                             f"{did_you_mean(member, org_names)}", f"use one of: {', '.join(org_names)}")
+            elif not org.peers:
+                yield _error(f"{path}.organizations[{j}]", f"organisation {member!r} runs no peers, "
+                             "so it cannot be a channel member", "add peers to it, or remove it from the channel")
+        yield from _channel_orderers(net, i)
+
+
+def _channel_orderers(net: Network, i: int) -> Iterator[Finding]:
+    channel = net.spec.channels[i]
+    path = f"spec.channels[{i}]"
+    org_names = [o.name for o in net.spec.organizations]
+    for j, name in enumerate(channel.orderers or []):
+        org = net.organization(name)
+        if org is None:
+            yield _error(f"{path}.orderers[{j}]", f"unknown organisation {name!r}"
+                         f"{did_you_mean(name, org_names)}", f"use one of: {', '.join(org_names)}")
+        elif not org.orderers:
+            yield _error(f"{path}.orderers[{j}]", f"organisation {name!r} runs no orderers",
+                         "add orderers to it, or name an organisation that runs orderers")
+    consenters = consenter_count(net, i)
+    if consenters == 0:
+        yield _error(f"{path}.orderers" if channel.orderers is not None else path,
+                     f"channel {channel.name!r} has no consenters (no orderer runs in its orderer "
+                     "organisations)", "add 'orderers' to an organisation and list it under the channel's 'orderers'")
+    elif net.spec.consensus == "BFT" and consenters < 4:
+        yield _error(f"{path}", f"BFT needs at least 4 consenters (3f+1 with f>=1); channel "
+                     f"{channel.name!r} has {consenters}", "run at least 4 orderers for this channel")
+    elif net.spec.consensus == "etcdraft":
+        if consenters < 3:
+            yield _warning(path, f"channel {channel.name!r} has {consenters} etcdraft consenter(s): "
+                           "losing one stops the channel", "run 3 or 5 orderers for fault tolerance")
+        elif consenters % 2 == 0:
+            yield _warning(path, f"channel {channel.name!r} has an even number of consenters "
+                           f"({consenters}): it tolerates no more failures than {consenters - 1}",
+                           "use an odd number of orderers")
+
+
+def consenter_count(net: Network, channel_index: int) -> int:
+    """Orderer nodes serving the channel (unknown organisations count zero)."""
+    channel = net.spec.channels[channel_index]
+    total = 0
+    for name in net.channel_orderer_orgs(channel):
+        org = net.organization(name)
+        total += len(org.orderers) if org else 0
+    return total
+
+
+def _chaincodes(net: Network) -> Iterator[Finding]:
+    channels = {c.name: c for c in net.spec.channels}
+    seen: set[tuple[str, str]] = set()
+    for i, cc in enumerate(net.spec.chaincodes):
+        path = f"spec.chaincodes[{i}]"
+        if (cc.channel, cc.name) in seen:
+            yield _error(f"{path}.name", f"chaincode {cc.name!r} is declared twice on channel "
+                         f"{cc.channel!r}", "remove the duplicate, or deploy it on another channel")
+        seen.add((cc.channel, cc.name))
+        channel = channels.get(cc.channel)
+        if channel is None:
+            yield _error(f"{path}.channel", f"unknown channel {cc.channel!r}"
+                         f"{did_you_mean(cc.channel, channels)}",
+                         f"use one of: {', '.join(channels) or '(no channels declared)'}")
+            continue
+        if cc.endorsement is not None:
+            yield from _endorsement(net, path, cc.endorsement, channel.organizations)
+
+
+def _endorsement(net: Network, path: str, text: str, members: list[str]) -> Iterator[Finding]:
+    try:
+        gate = policy.parse(text)
+    except policy.PolicySyntaxError as exc:
+        yield _error(f"{path}.endorsement", f"the endorsement policy does not parse: {exc}",
+                     "write it like AND('Org1MSP.peer','Org2MSP.peer') or OutOf(2, 'A.peer', 'B.peer', 'C.peer')")
+        return
+    member_msps = {org.msp_id for name in members if (org := net.organization(name)) is not None}
+    for principal in gate.principals():
+        if principal.msp_id not in member_msps:
+            yield _error(f"{path}.endorsement", f"the policy names {principal.msp_id!r}, which is not "
+                         f"a member of the channel{did_you_mean(principal.msp_id, member_msps)}",
+                         f"use the MSP IDs of the channel members: {', '.join(sorted(member_msps))}")
+
+
+def _consensus(net: Network) -> Iterator[Finding]:
+    if net.spec.consensus == "BFT" and net.spec.fabric.version == "2.5":
+        yield _error("spec.consensus", "BFT ordering needs Fabric 3.x; this network uses Fabric 2.5",
+                     "set spec.fabric.version: \"3.1\", or use consensus: etcdraft")
+
+
+def _pki(net: Network) -> Iterator[Finding]:
+    if net.spec.pki.key_algorithm == "Ed25519" and net.spec.fabric.version == "2.5":
+        yield _error("spec.pki.keyAlgorithm", "Ed25519 identities need Fabric 3.1 (channel capability V3_0)",
+                     "use P-256 or P-384, or set spec.fabric.version: \"3.1\"")
+
+
+def _chaincode_paths(net: Network, base_dir: Path) -> Iterator[Finding]:
+    for i, cc in enumerate(net.spec.chaincodes):
+        folder = (base_dir / cc.path).resolve()
+        if not folder.is_dir():
+            yield _error(f"spec.chaincodes[{i}].path", f"chaincode folder {cc.path!r} does not exist "
+                         f"(looked in {folder})", "the path is relative to the topology file; fix it or create the folder")
