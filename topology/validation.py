@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from topology import names, policy
+from topology.errors import Severity
 from topology.model import Network
 
 MAX_NAMESPACE = 63
@@ -22,7 +23,7 @@ MAX_NAMESPACE = 63
 class Finding:
     """A problem before it is placed in a file: severity, path, message and fix."""
 
-    severity: str
+    severity: Severity
     path: str
     message: str
     hint: str = ""
@@ -64,20 +65,32 @@ def _organizations(net: Network) -> Iterator[Finding]:
     for i, org in enumerate(orgs):
         path = f"spec.organizations[{i}]"
         if org.name in seen_names:
-            yield _error(f"{path}.name", f"organisation {org.name!r} is declared twice",
-                         "give every organisation a unique name")
+            yield _error(
+                f"{path}.name",
+                f"organisation {org.name!r} is declared twice",
+                "give every organisation a unique name",
+            )
         seen_names.add(org.name)
         if org.msp_id in seen_msp:
-            yield _error(f"{path}.mspId", f"MSP ID {org.msp_id!r} is already used by "
-                         f"organisation {seen_msp[org.msp_id]!r}", "give every organisation its own MSP ID")
+            yield _error(
+                f"{path}.mspId",
+                f"MSP ID {org.msp_id!r} is already used by organisation {seen_msp[org.msp_id]!r}",
+                "give every organisation its own MSP ID",
+            )
         seen_msp.setdefault(org.msp_id, org.name)
         if not org.peers and not org.orderers:
-            yield _error(path, f"organisation {org.name!r} runs neither peers nor orderers",
-                         "add a 'peers' or an 'orderers' list")
+            yield _error(
+                path,
+                f"organisation {org.name!r} runs neither peers nor orderers",
+                "add a 'peers' or an 'orderers' list",
+            )
         ns = names.namespace(net, org.name)
         if len(ns) > MAX_NAMESPACE:
-            yield _error(f"{path}.name", f"the namespace {ns!r} would be longer than "
-                         f"{MAX_NAMESPACE} characters", "shorten the network or organisation name")
+            yield _error(
+                f"{path}.name",
+                f"the namespace {ns!r} would be longer than {MAX_NAMESPACE} characters",
+                "shorten the network or organisation name",
+            )
         yield from _org_nodes(net, i)
     return
 
@@ -89,23 +102,42 @@ def _org_nodes(net: Network, i: int) -> Iterator[Finding]:
     for dup in sorted(_duplicates(node_names)):
         where = "peers" if dup in [p.name for p in org.peers] else "orderers"
         index = max(j for j, n in enumerate(getattr(org, where)) if n.name == dup)
-        yield _error(f"{path}.{where}[{index}].name", f"node name {dup!r} is used twice in "
-                     f"organisation {org.name!r}", "give every peer and orderer of an organisation a unique name")
+        yield _error(
+            f"{path}.{where}[{index}].name",
+            f"node name {dup!r} is used twice in organisation {org.name!r}",
+            "give every peer and orderer of an organisation a unique name",
+        )
     for j, user in enumerate(org.users):
         if user.lower() == "admin":
-            yield _error(f"{path}.users[{j}]", "'admin' is reserved: an admin identity is always issued",
-                         "remove it, or pick another user name")
-    for dup in sorted(_duplicates(org.users)):
-        yield _error(f"{path}.users", f"user {dup!r} is listed twice", "list each user once")
+            yield _error(
+                f"{path}.users[{j}]",
+                "'admin' is reserved: an admin identity is always issued",
+                "remove it, or pick another user name",
+            )
+    for dup in sorted(_duplicates([u.lower() for u in org.users])):
+        yield _error(f"{path}.users", f"user {dup!r} is listed twice (user names ignore case)",
+                     "list each user once")
+    lowered_nodes = {n.lower() for n in node_names}
+    for j, user in enumerate(org.users):
+        if user.lower() in lowered_nodes:
+            yield _error(f"{path}.users[{j}]", f"user {user!r} has the name of a node of "
+                         f"organisation {org.name!r}; their secrets would collide",
+                         "rename the user")
     for j, node in enumerate(node_names):
         fqdn = names.node_name(net, org.name, node)
         if len(fqdn) > 253:
-            yield _error(f"{path}", f"node name {fqdn!r} (node {j}) is longer than 253 characters",
-                         "shorten the domain or the names")
+            yield _error(
+                f"{path}",
+                f"node name {fqdn!r} (node {j}) is longer than 253 characters",
+                "shorten the domain or the names",
+            )
     anchors = [p.name for p in org.peers if p.anchor]
     if org.peers and not anchors:
-        yield _warning(f"{path}.peers", f"organisation {org.name!r} has no anchor peer; "
-                       f"{org.peers[0].name!r} will be used", f"set 'anchor: true' on one of its peers")
+        yield _warning(
+            f"{path}.peers",
+            f"organisation {org.name!r} has no anchor peer; {org.peers[0].name!r} will be used",
+            "set 'anchor: true' on one of its peers",
+        )
 
 
 def _channels(net: Network) -> Iterator[Finding]:
@@ -114,21 +146,36 @@ def _channels(net: Network) -> Iterator[Finding]:
     for i, channel in enumerate(net.spec.channels):
         path = f"spec.channels[{i}]"
         if channel.name in seen:
-            yield _error(f"{path}.name", f"channel {channel.name!r} is declared twice", "remove the duplicate")
+            yield _error(
+                f"{path}.name",
+                f"channel {channel.name!r} is declared twice",
+                "remove the duplicate",
+            )
         seen.add(channel.name)
         if not channel.organizations:
-            yield _error(f"{path}.organizations", "a channel needs at least one member organisation",
-                         "list the organisations whose peers join it")
+            yield _error(
+                f"{path}.organizations",
+                "a channel needs at least one member organisation",
+                "list the organisations whose peers join it",
+            )
         for dup in sorted(_duplicates(list(channel.organizations))):
-            yield _error(f"{path}.organizations", f"organisation {dup!r} is listed twice", "list it once")
+            yield _error(
+                f"{path}.organizations", f"organisation {dup!r} is listed twice", "list it once"
+            )
         for j, member in enumerate(channel.organizations):
             org = net.organization(member)
             if org is None:
-                yield _error(f"{path}.organizations[{j}]", f"unknown organisation {member!r}"
-                             f"{did_you_mean(member, org_names)}", f"use one of: {', '.join(org_names)}")
+                yield _error(
+                    f"{path}.organizations[{j}]",
+                    f"unknown organisation {member!r}{did_you_mean(member, org_names)}",
+                    f"use one of: {', '.join(org_names)}",
+                )
             elif not org.peers:
-                yield _error(f"{path}.organizations[{j}]", f"organisation {member!r} runs no peers, "
-                             "so it cannot be a channel member", "add peers to it, or remove it from the channel")
+                yield _error(
+                    f"{path}.organizations[{j}]",
+                    f"organisation {member!r} runs no peers, so it cannot be a channel member",
+                    "add peers to it, or remove it from the channel",
+                )
         yield from _channel_orderers(net, i)
 
 
@@ -139,27 +186,47 @@ def _channel_orderers(net: Network, i: int) -> Iterator[Finding]:
     for j, name in enumerate(channel.orderers or []):
         org = net.organization(name)
         if org is None:
-            yield _error(f"{path}.orderers[{j}]", f"unknown organisation {name!r}"
-                         f"{did_you_mean(name, org_names)}", f"use one of: {', '.join(org_names)}")
+            yield _error(
+                f"{path}.orderers[{j}]",
+                f"unknown organisation {name!r}{did_you_mean(name, org_names)}",
+                f"use one of: {', '.join(org_names)}",
+            )
         elif not org.orderers:
-            yield _error(f"{path}.orderers[{j}]", f"organisation {name!r} runs no orderers",
-                         "add orderers to it, or name an organisation that runs orderers")
+            yield _error(
+                f"{path}.orderers[{j}]",
+                f"organisation {name!r} runs no orderers",
+                "add orderers to it, or name an organisation that runs orderers",
+            )
     consenters = consenter_count(net, i)
     if consenters == 0:
-        yield _error(f"{path}.orderers" if channel.orderers is not None else path,
-                     f"channel {channel.name!r} has no consenters (no orderer runs in its orderer "
-                     "organisations)", "add 'orderers' to an organisation and list it under the channel's 'orderers'")
+        yield _error(
+            f"{path}.orderers" if channel.orderers is not None else path,
+            f"channel {channel.name!r} has no consenters (no orderer runs in its orderer "
+            "organisations)",
+            "add 'orderers' to an organisation and list it under the channel's 'orderers'",
+        )
     elif net.spec.consensus == "BFT" and consenters < 4:
-        yield _error(f"{path}", f"BFT needs at least 4 consenters (3f+1 with f>=1); channel "
-                     f"{channel.name!r} has {consenters}", "run at least 4 orderers for this channel")
+        yield _error(
+            f"{path}",
+            f"BFT needs at least 4 consenters (3f+1 with f>=1); channel "
+            f"{channel.name!r} has {consenters}",
+            "run at least 4 orderers for this channel",
+        )
     elif net.spec.consensus == "etcdraft":
         if consenters < 3:
-            yield _warning(path, f"channel {channel.name!r} has {consenters} etcdraft consenter(s): "
-                           "losing one stops the channel", "run 3 or 5 orderers for fault tolerance")
+            yield _warning(
+                path,
+                f"channel {channel.name!r} has {consenters} etcdraft consenter(s): "
+                "losing one stops the channel",
+                "run 3 or 5 orderers for fault tolerance",
+            )
         elif consenters % 2 == 0:
-            yield _warning(path, f"channel {channel.name!r} has an even number of consenters "
-                           f"({consenters}): it tolerates no more failures than {consenters - 1}",
-                           "use an odd number of orderers")
+            yield _warning(
+                path,
+                f"channel {channel.name!r} has an even number of consenters "
+                f"({consenters}): it tolerates no more failures than {consenters - 1}",
+                "use an odd number of orderers",
+            )
 
 
 def consenter_count(net: Network, channel_index: int) -> int:
@@ -178,14 +245,19 @@ def _chaincodes(net: Network) -> Iterator[Finding]:
     for i, cc in enumerate(net.spec.chaincodes):
         path = f"spec.chaincodes[{i}]"
         if (cc.channel, cc.name) in seen:
-            yield _error(f"{path}.name", f"chaincode {cc.name!r} is declared twice on channel "
-                         f"{cc.channel!r}", "remove the duplicate, or deploy it on another channel")
+            yield _error(
+                f"{path}.name",
+                f"chaincode {cc.name!r} is declared twice on channel {cc.channel!r}",
+                "remove the duplicate, or deploy it on another channel",
+            )
         seen.add((cc.channel, cc.name))
         channel = channels.get(cc.channel)
         if channel is None:
-            yield _error(f"{path}.channel", f"unknown channel {cc.channel!r}"
-                         f"{did_you_mean(cc.channel, channels)}",
-                         f"use one of: {', '.join(channels) or '(no channels declared)'}")
+            yield _error(
+                f"{path}.channel",
+                f"unknown channel {cc.channel!r}{did_you_mean(cc.channel, channels)}",
+                f"use one of: {', '.join(channels) or '(no channels declared)'}",
+            )
             continue
         if cc.endorsement is not None:
             yield from _endorsement(net, path, cc.endorsement, channel.organizations)
@@ -195,32 +267,48 @@ def _endorsement(net: Network, path: str, text: str, members: list[str]) -> Iter
     try:
         gate = policy.parse(text)
     except policy.PolicySyntaxError as exc:
-        yield _error(f"{path}.endorsement", f"the endorsement policy does not parse: {exc}",
-                     "write it like AND('Org1MSP.peer','Org2MSP.peer') or OutOf(2, 'A.peer', 'B.peer', 'C.peer')")
+        yield _error(
+            f"{path}.endorsement",
+            f"the endorsement policy does not parse: {exc}",
+            "write it like AND('Org1MSP.peer','Org2MSP.peer') or "
+            "OutOf(2, 'A.peer', 'B.peer', 'C.peer')",
+        )
         return
     member_msps = {org.msp_id for name in members if (org := net.organization(name)) is not None}
     for principal in gate.principals():
         if principal.msp_id not in member_msps:
-            yield _error(f"{path}.endorsement", f"the policy names {principal.msp_id!r}, which is not "
-                         f"a member of the channel{did_you_mean(principal.msp_id, member_msps)}",
-                         f"use the MSP IDs of the channel members: {', '.join(sorted(member_msps))}")
+            yield _error(
+                f"{path}.endorsement",
+                f"the policy names {principal.msp_id!r}, which is not "
+                f"a member of the channel{did_you_mean(principal.msp_id, member_msps)}",
+                f"use the MSP IDs of the channel members: {', '.join(sorted(member_msps))}",
+            )
 
 
 def _consensus(net: Network) -> Iterator[Finding]:
     if net.spec.consensus == "BFT" and net.spec.fabric.version == "2.5":
-        yield _error("spec.consensus", "BFT ordering needs Fabric 3.x; this network uses Fabric 2.5",
-                     "set spec.fabric.version: \"3.1\", or use consensus: etcdraft")
+        yield _error(
+            "spec.consensus",
+            "BFT ordering needs Fabric 3.x; this network uses Fabric 2.5",
+            'set spec.fabric.version: "3.1", or use consensus: etcdraft',
+        )
 
 
 def _pki(net: Network) -> Iterator[Finding]:
     if net.spec.pki.key_algorithm == "Ed25519" and net.spec.fabric.version == "2.5":
-        yield _error("spec.pki.keyAlgorithm", "Ed25519 identities need Fabric 3.1 (channel capability V3_0)",
-                     "use P-256 or P-384, or set spec.fabric.version: \"3.1\"")
+        yield _error(
+            "spec.pki.keyAlgorithm",
+            "Ed25519 identities need Fabric 3.1 (channel capability V3_0)",
+            'use P-256 or P-384, or set spec.fabric.version: "3.1"',
+        )
 
 
 def _chaincode_paths(net: Network, base_dir: Path) -> Iterator[Finding]:
     for i, cc in enumerate(net.spec.chaincodes):
         folder = (base_dir / cc.path).resolve()
         if not folder.is_dir():
-            yield _error(f"spec.chaincodes[{i}].path", f"chaincode folder {cc.path!r} does not exist "
-                         f"(looked in {folder})", "the path is relative to the topology file; fix it or create the folder")
+            yield _error(
+                f"spec.chaincodes[{i}].path",
+                f"chaincode folder {cc.path!r} does not exist (looked in {folder})",
+                "the path is relative to the topology file; fix it or create the folder",
+            )
