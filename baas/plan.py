@@ -46,9 +46,18 @@ class NodePlan:
 
     @property
     def sans(self) -> tuple[str, ...]:
-        """Every address the node's TLS certificate must cover."""
-        return (self.name, *names.service_names(self.namespace, self.service), "localhost",
-                "127.0.0.1")
+        """Every address the node's TLS certificate must cover, each once (the short name and
+        the Service name are usually the same)."""
+        return tuple(
+            dict.fromkeys(
+                (
+                    self.name,
+                    *names.service_names(self.namespace, self.service),
+                    "localhost",
+                    "127.0.0.1",
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -125,16 +134,26 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("pki")
-        data["pki"] = {"keyAlgorithm": self.pki.key_algorithm,
-                       "caValidityDays": self.pki.ca_validity_days,
-                       "leafValidityDays": self.pki.leaf_validity_days}
+        data["pki"] = {
+            "keyAlgorithm": self.pki.key_algorithm,
+            "caValidityDays": self.pki.ca_validity_days,
+            "leafValidityDays": self.pki.leaf_validity_days,
+        }
         return data
 
 
-def _node(network: Network, org: str, name: str, role: Literal["peer", "orderer"],
-          anchor: bool = False) -> NodePlan:
-    return NodePlan(org=org, name=name, fqdn=names.node_name(network, org, name), role=role,
-                    namespace=names.namespace(network, org), service=name, anchor=anchor)
+def _node(
+    network: Network, org: str, name: str, role: Literal["peer", "orderer"], anchor: bool = False
+) -> NodePlan:
+    return NodePlan(
+        org=org,
+        name=name,
+        fqdn=names.node_name(network, org, name),
+        role=role,
+        namespace=names.namespace(network, org),
+        service=name,
+        anchor=anchor,
+    )
 
 
 def build(network: Network) -> Plan:
@@ -158,40 +177,62 @@ def build(network: Network) -> Plan:
             name=c.name,
             members=tuple(c.organizations),
             orderer_orgs=tuple(network.channel_orderer_orgs(c)),
-            consenters=tuple(n.fqdn for org in network.channel_orderer_orgs(c)
-                             for n in by_name[org].orderers),
+            consenters=tuple(
+                n.fqdn for org in network.channel_orderer_orgs(c) for n in by_name[org].orderers
+            ),
         )
         for c in network.spec.channels
     )
     chaincodes = tuple(
         ChaincodePlan(
-            name=cc.name, channel=cc.channel, version=cc.version, path=cc.path,
+            name=cc.name,
+            channel=cc.channel,
+            version=cc.version,
+            path=cc.path,
             endorsement=cc.endorsement or DEFAULT_ENDORSEMENT,
-            endorsement_is_default=cc.endorsement is None, init_required=cc.init_required,
+            endorsement_is_default=cc.endorsement is None,
+            init_required=cc.init_required,
         )
         for cc in network.spec.chaincodes
     )
     pki = network.spec.pki
     return Plan(
-        network=network.metadata.name, fabric_version=network.spec.fabric.version,
-        fabric_release=network.spec.fabric.pinned, consensus=network.spec.consensus,
-        domain=network.spec.domain, orgs=orgs, channels=channels, chaincodes=chaincodes,
-        pki=PKIOptions(key_algorithm=pki.key_algorithm, ca_validity_days=pki.ca_validity_days,
-                       leaf_validity_days=pki.leaf_validity_days),
+        network=network.metadata.name,
+        fabric_version=network.spec.fabric.version,
+        fabric_release=network.spec.fabric.pinned,
+        consensus=network.spec.consensus,
+        domain=network.spec.domain,
+        orgs=orgs,
+        channels=channels,
+        chaincodes=chaincodes,
+        pki=PKIOptions(
+            key_algorithm=pki.key_algorithm,
+            ca_validity_days=pki.ca_validity_days,
+            leaf_validity_days=pki.leaf_validity_days,
+        ),
     )
 
 
 def pki_org_specs(network: Network) -> list[OrgSpec]:
     """What the PKI must issue for ``network``: one :class:`OrgSpec` per organisation, TLS SANs
     included (short name, Kubernetes service names, localhost)."""
+    return pki_org_specs_from_plan(build(network))
+
+
+def pki_org_specs_from_plan(plan: Plan) -> list[OrgSpec]:
+    """:func:`pki_org_specs` for an already built plan."""
     return [
         OrgSpec(
-            name=org.name, msp_id=org.msp_id, domain=org.domain,
-            nodes=tuple(NodeSpec(name=n.fqdn, short_name=n.name, role=n.role, sans=n.sans)
-                        for n in org.nodes),
+            name=org.name,
+            msp_id=org.msp_id,
+            domain=org.domain,
+            nodes=tuple(
+                NodeSpec(name=n.fqdn, short_name=n.name, role=n.role, sans=n.sans)
+                for n in org.nodes
+            ),
             users=tuple(u.split("@", 1)[0] for u in org.users),
         )
-        for org in build(network).orgs
+        for org in plan.orgs
     ]
 
 

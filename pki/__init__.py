@@ -1,0 +1,38 @@
+"""Crypto material for Fabric organisations, in cryptogen's folder layout.
+
+The tree on disk is the source of truth: every operation reads it, changes only what is
+missing or invalid, and reports what it did.
+
+* :func:`generate` — ensure CAs and every identity's MSP/TLS material (idempotent).
+* :func:`status` — every certificate with its expiry (flags those under 30 days).
+* :func:`renew` — re-issue leaves (same key by default).
+* :func:`revoke` — add an identity's certificates to its org's CRLs, published in ``crls/``.
+* :func:`load_bundles` — read identities back as :class:`pki.bundle.IdentityBundle`.
+"""
+
+from pki.bundle import IdentityBundle, SecretBytes
+from pki.inventory import status
+from pki.issuing import generate
+from pki.reader import load_bundles
+from pki.renewal import renew
+from pki.results import CertStatus, Change, PKIResult, Progress, ProgressCallback
+from pki.revocation import revoke
+from pki.spec import NodeSpec, OrgSpec, PKIOptions
+
+__all__ = [
+    "CertStatus",
+    "Change",
+    "IdentityBundle",
+    "NodeSpec",
+    "OrgSpec",
+    "PKIOptions",
+    "PKIResult",
+    "Progress",
+    "ProgressCallback",
+    "SecretBytes",
+    "generate",
+    "load_bundles",
+    "renew",
+    "revoke",
+    "status",
+]

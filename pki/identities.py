@@ -32,11 +32,20 @@ class Identity:
     def is_node(self) -> bool:
         return self.folder != "users"
 
-    def key_algorithm(self, options: PKIOptions) -> KeyAlgorithm:
-        """Admins are always ECDSA (Fabric tooling expects it); everyone else follows options."""
-        if self.role == "admin" and options.key_algorithm == "Ed25519":
-            return "P-256"
+    def key_algorithm(self, options: PKIOptions, *, tls: bool = False) -> KeyAlgorithm:
+        """The algorithm of a new key for this identity's signing (or ``tls``) credential.
+
+        Ed25519 applies to MSP signing identities only: admins (as in cryptogen) and all TLS
+        material stay ECDSA P-256, which every gRPC/TLS client supports.
+        """
+        if tls or self.role == "admin":
+            return tls_key_algorithm(options)
         return options.key_algorithm
+
+
+def tls_key_algorithm(options: PKIOptions) -> KeyAlgorithm:
+    """Key algorithm of TLS CAs and TLS leaves: ECDSA P-256 when Ed25519 is asked for."""
+    return "P-256" if options.key_algorithm == "Ed25519" else options.key_algorithm
 
 
 def admin_name(org: OrgSpec) -> str:

@@ -9,6 +9,7 @@ import hashlib
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from baas.errors import UsageError
 from pki.bundle import SecretBytes
@@ -71,7 +72,7 @@ def load_private_key(data: bytes, *, source: str) -> PrivateKey:
     return key
 
 
-def public_der(key: PublicKey) -> bytes:
+def public_der(key: CertificatePublicKeyTypes) -> bytes:
     """SubjectPublicKeyInfo DER: equal bytes ⇔ same public key."""
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -3,7 +3,7 @@
 ::
 
     <root>/peerOrganizations/<domain>/            (ordererOrganizations/ when the org runs no peer)
-        ca/ca.<domain>-cert.pem, ca/priv_sk           signing CA (+ ca.<domain>-crl.pem once revoked)
+        ca/ca.<domain>-cert.pem, ca/priv_sk           signing CA (+ ca.<domain>-crl.pem)
         tlsca/tlsca.<domain>-cert.pem, tlsca/priv_sk  TLS CA     (+ tlsca.<domain>-crl.pem)
         msp/{cacerts,tlscacerts,crls,config.yaml}     verifying MSP (configtx MSPDir)
         peers/<node>/{msp,tls}  orderers/<node>/{msp,tls}  users/<Name@domain>/{msp,tls}
@@ -102,6 +102,12 @@ class OrgPaths:
     @classmethod
     def of(cls, root: Path, org: OrgSpec) -> OrgPaths:
         kind = "peerOrganizations" if org.has_peers else "ordererOrganizations"
+        return cls(root / kind / org.domain, org.domain)
+
+    @classmethod
+    def elsewhere(cls, root: Path, org: OrgSpec) -> OrgPaths:
+        """Where the org would live if it did (or did not) run peers: the *other* folder."""
+        kind = "ordererOrganizations" if org.has_peers else "peerOrganizations"
         return cls(root / kind / org.domain, org.domain)
 
     def authority(self, kind: AuthorityKind) -> AuthorityPaths:

@@ -44,8 +44,12 @@ def load(path: str | Path) -> LoadedTopology:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            _fail(shown, "", f"the file is {size} bytes; at most {MAX_FILE_BYTES} are accepted",
-                  "a topology file is a few KiB; check you passed the right file")
+            _fail(
+                shown,
+                "",
+                f"the file is {size} bytes; at most {MAX_FILE_BYTES} are accepted",
+                "a topology file is a few KiB; check you passed the right file",
+            )
         if not file.is_file():
             _fail(shown, "", "this is not a regular file", "pass the path of a topology YAML file")
         raw = file.read_bytes()
@@ -61,27 +65,38 @@ def load(path: str | Path) -> LoadedTopology:
     return LoadedTopology(path=file.resolve(), network=network, warnings=warnings)
 
 
-def loads(text: str, *, source: str = "<topology>",
-          base_dir: Path | None = None) -> tuple[Network, list[Diagnostic]]:
+def loads(
+    text: str, *, source: str = "<topology>", base_dir: Path | None = None
+) -> tuple[Network, list[Diagnostic]]:
     """Validate topology text. Returns ``(network, warnings)``; raises :class:`TopologyError`.
     ``base_dir`` enables the chaincode-folder check (``None`` skips it)."""
     try:
         data, positions = parse(text)
     except YamlProblem as exc:
-        raise TopologyError([Diagnostic("error", source, exc.path, exc.message, exc.hint,
-                                        exc.line, exc.column)]) from None
+        raise TopologyError(
+            [Diagnostic("error", source, exc.path, exc.message, exc.hint, exc.line, exc.column)]
+        ) from None
     if data is None:
-        _fail(source, "", "the file is empty",
-              "start from examples/minimal.yaml (apiVersion: baas/v1alpha1, kind: Network, ...)")
+        _fail(
+            source,
+            "",
+            "the file is empty",
+            "start from examples/minimal.yaml (apiVersion: baas/v1alpha1, kind: Network, ...)",
+        )
     if not isinstance(data, dict):
-        _fail(source, "", f"the document is a {_kind(data)}, not a mapping",
-              "a topology file is a mapping with apiVersion, kind, metadata and spec", positions)
+        _fail(
+            source,
+            "",
+            f"the document is a {_kind(data)}, not a mapping",
+            "a topology file is a mapping with apiVersion, kind, metadata and spec",
+            positions,
+        )
     try:
         network = Network.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(_from_pydantic(exc, source, positions)) from None
     diagnostics = [
-        _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)  # type: ignore[arg-type]
+        _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)
         for f in validation.check(network, base_dir=base_dir)
     ]
     errors = [d for d in diagnostics if d.severity == "error"]
@@ -90,8 +105,9 @@ def loads(text: str, *, source: str = "<topology>",
     return network, diagnostics
 
 
-def _fail(source: str, path: str, message: str, hint: str,
-          positions: Positions | None = None) -> typing.NoReturn:
+def _fail(
+    source: str, path: str, message: str, hint: str, positions: Positions | None = None
+) -> typing.NoReturn:
     diag = Diagnostic("error", source, path, message, hint)
     raise TopologyError([_place(diag, positions) if positions else diag])
 
@@ -105,7 +121,8 @@ def _place(diag: Diagnostic, positions: Positions) -> Diagnostic:
 
 def _kind(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
@@ -123,8 +140,14 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return None
         if isinstance(part, int):
             continue
-        info = next((f for name, f in model.model_fields.items()
-                     if (f.alias or name) == part or name == part), None)
+        info = next(
+            (
+                f
+                for name, f in model.model_fields.items()
+                if (f.alias or name) == part or name == part
+            ),
+            None,
+        )
         if info is None:
             return None
         model = _inner_model(info.annotation)
@@ -162,15 +185,20 @@ def _explain(err: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
         model = _model_at(loc[:-1])
         allowed = _allowed_keys(model) if model else []
         suggestion = validation.did_you_mean(field_name, allowed)
-        return (f"unknown field {field_name!r}{suggestion}",
-                f"remove it or fix its spelling; allowed here: {', '.join(allowed)}")
+        return (
+            f"unknown field {field_name!r}{suggestion}",
+            f"remove it or fix its spelling; allowed here: {', '.join(allowed)}",
+        )
     if kind == "missing":
         return (f"required field {field_name!r} is missing", f"add '{field_name}: ...' here")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return (f"{err['input']!r} is not allowed", f"use {expected}")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return (f"expected a mapping, found a {_kind(err['input'])}", "write it as 'key: value' lines")
+        return (
+            f"expected a mapping, found a {_kind(err['input'])}",
+            "write it as 'key: value' lines",
+        )
     if kind == "list_type":
         return (f"expected a list, found a {_kind(err['input'])}", "write it as '- item' lines")
     if kind == "too_short":
@@ -179,8 +207,12 @@ def _explain(err: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
         text = str(err.get("ctx", {}).get("error", err["msg"]))
         return (text, "")
     if kind in ("string_type", "bool_type", "bool_parsing", "int_type", "int_parsing"):
-        wanted = {"string_type": "a string", "bool_type": "true or false",
-                  "bool_parsing": "true or false", "int_type": "a whole number",
-                  "int_parsing": "a whole number"}[kind]
+        wanted = {
+            "string_type": "a string",
+            "bool_type": "true or false",
+            "bool_parsing": "true or false",
+            "int_type": "a whole number",
+            "int_parsing": "a whole number",
+        }[kind]
         return (f"expected {wanted}, found {err['input']!r}", f"write {wanted} here")
     return (err["msg"], "")

@@ -48,7 +48,7 @@ def _version_text(value: Any) -> Any:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        raise ValueError(f"version {value!r} was read as a number; quote it, e.g. \"{value}\"")
+        raise ValueError(f'version {value!r} was read as a number; quote it, e.g. "{value}"')
     return value
 
 
@@ -139,7 +139,9 @@ class Chaincode(_Strict):
 
 
 class PKISettings(_Strict):
-    key_algorithm: Literal["P-256", "P-384", "Ed25519"] = Field(default="P-256", alias="keyAlgorithm")
+    key_algorithm: Literal["P-256", "P-384", "Ed25519"] = Field(
+        default="P-256", alias="keyAlgorithm"
+    )
     ca_validity_days: int = Field(default=3650, ge=1, le=36500, alias="caValidityDays")
     leaf_validity_days: int = Field(default=365, ge=1, le=36500, alias="leafValidityDays")
 

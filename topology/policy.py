@@ -2,7 +2,8 @@
 
 A small recursive-descent parser for the policy DSL accepted by ``peer lifecycle
 --signature-policy`` (Fabric ``common/policydsl``): ``AND``, ``OR`` and ``OutOf(n, ...)`` over
-principals ``'<MSPID>.<role>'`` with role ``member``, ``admin``, ``client``, ``peer`` or ``orderer``.
+principals ``'<MSPID>.<role>'`` with role ``member``, ``admin``, ``client``, ``peer`` or
+``orderer``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Gate:
         return found
 
 
-_TOKEN = re.compile(r"\s*(?:(?P<word>[A-Za-z]+)|(?P<num>\d+)|(?P<str>'[^']*'|\"[^\"]*\")|(?P<sym>[(),]))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<word>[A-Za-z]+)|(?P<num>\d+)|(?P<str>'[^']*'|\"[^\"]*\")|(?P<sym>[(),]))"
+)
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:
@@ -74,6 +77,8 @@ class _Parser:
     def rule(self) -> Gate | Principal:
         token = self.peek()
         if token is None:
+            if self.i:
+                raise PolicySyntaxError("the expression ends early: expected a rule")
             raise PolicySyntaxError("the expression is empty")
         if token[0] == "str":
             self.i += 1
@@ -82,7 +87,9 @@ class _Parser:
             raise PolicySyntaxError(f"expected AND, OR, OutOf or a quoted principal at {token[2]}")
         word = token[1].lower()
         if word not in ("and", "or", "outof"):
-            raise PolicySyntaxError(f"unknown operator {token[1]!r} at {token[2]} (use AND, OR, OutOf)")
+            raise PolicySyntaxError(
+                f"unknown operator {token[1]!r} at {token[2]} (use AND, OR, OutOf)"
+            )
         self.i += 1
         self.take("sym", "(")
         n = 0
@@ -108,7 +115,9 @@ def _principal(text: str, pos: int) -> Principal:
     if not dot or not msp_id:
         raise PolicySyntaxError(f"principal {text!r} at {pos} must look like 'Org1MSP.peer'")
     if role not in ROLES:
-        raise PolicySyntaxError(f"principal {text!r} has role {role!r}; use one of {', '.join(ROLES)}")
+        raise PolicySyntaxError(
+            f"principal {text!r} has role {role!r}; use one of {', '.join(ROLES)}"
+        )
     return Principal(msp_id=msp_id, role=role)
 
 

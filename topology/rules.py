@@ -19,7 +19,8 @@ NETWORK_NAME_MAX = 40
 
 
 def dns_label_problem(value: str, *, max_len: int = 63) -> str | None:
-    """Why ``value`` is not a DNS-1123 label of at most ``max_len`` characters; ``None`` if it is."""
+    """Why ``value`` is not a DNS-1123 label of at most ``max_len`` characters; ``None`` if it
+    is."""
     if len(value) > max_len:
         return f"{value!r} is {len(value)} characters long; at most {max_len} are allowed"
     if not DNS_LABEL.match(value):

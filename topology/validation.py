@@ -115,14 +115,20 @@ def _org_nodes(net: Network, i: int) -> Iterator[Finding]:
                 "remove it, or pick another user name",
             )
     for dup in sorted(_duplicates([u.lower() for u in org.users])):
-        yield _error(f"{path}.users", f"user {dup!r} is listed twice (user names ignore case)",
-                     "list each user once")
+        yield _error(
+            f"{path}.users",
+            f"user {dup!r} is listed twice (user names ignore case)",
+            "list each user once",
+        )
     lowered_nodes = {n.lower() for n in node_names}
     for j, user in enumerate(org.users):
         if user.lower() in lowered_nodes:
-            yield _error(f"{path}.users[{j}]", f"user {user!r} has the name of a node of "
-                         f"organisation {org.name!r}; their secrets would collide",
-                         "rename the user")
+            yield _error(
+                f"{path}.users[{j}]",
+                f"user {user!r} has the name of a node of "
+                f"organisation {org.name!r}; their secrets would collide",
+                "rename the user",
+            )
     for j, node in enumerate(node_names):
         fqdn = names.node_name(net, org.name, node)
         if len(fqdn) > 253:

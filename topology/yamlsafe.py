@@ -22,8 +22,15 @@ MAX_DEPTH = 64
 class YamlProblem(Exception):
     """A problem with the YAML text itself; ``line``/``column`` are 1-based when known."""
 
-    def __init__(self, message: str, *, hint: str = "", line: int | None = None,
-                 column: int | None = None, path: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        line: int | None = None,
+        column: int | None = None,
+        path: str = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -34,12 +41,14 @@ class YamlProblem(Exception):
 
 @dataclass
 class Positions:
-    """Field path → (line, column), both 1-based. Paths look like ``spec.organizations[1].mspId``."""
+    """Field path → (line, column), both 1-based. Paths look like
+    ``spec.organizations[1].mspId``."""
 
     by_path: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def find(self, path: str) -> tuple[int, int] | None:
-        """Position of ``path`` or of its closest recorded ancestor; ``None`` when nothing matches."""
+        """Position of ``path`` or of its closest recorded ancestor; ``None`` when nothing
+        matches."""
         candidate = path
         while candidate:
             if candidate in self.by_path:
@@ -64,7 +73,7 @@ class _Loader(yaml.SafeLoader):
         assert isinstance(node, MappingNode)
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
@@ -82,7 +91,7 @@ class _Loader(yaml.SafeLoader):
                     column=key_node.start_mark.column + 1,
                 )
             seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call, no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 def _expanded_size(root: Node) -> int:
@@ -116,7 +125,41 @@ def _expanded_size(root: Node) -> int:
     return size(root, 0)
 
 
-def _record_positions(node: Node, path: str, out: dict[str, tuple[int, int]], seen: set[int]) -> None:
+def _refuse_duplicate_keys(node: Node, path: str, seen: set[int]) -> None:
+    """Raise :class:`YamlProblem` naming the field path of the first repeated plain key.
+
+    Runs on the composed node graph (before any object is built), so the error can say which
+    field is repeated; the loader's own check stays as a backstop for keys that only collide
+    once constructed (``1`` and ``01``)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, MappingNode):
+        first: dict[tuple[str, str], Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                continue
+            child = join_path(path, str(key_node.value))
+            ident = (key_node.tag, str(key_node.value))
+            if ident in first:
+                raise YamlProblem(
+                    f"duplicate key {key_node.value!r} (first defined on line "
+                    f"{first[ident].start_mark.line + 1})",
+                    hint="remove one of the two entries; YAML would silently keep only the last",
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                    path=child,
+                )
+            first[ident] = key_node
+            _refuse_duplicate_keys(value_node, child, seen)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, join_path(path, index), seen)
+
+
+def _record_positions(
+    node: Node, path: str, out: dict[str, tuple[int, int]], seen: set[int]
+) -> None:
     out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if id(node) in seen:  # an alias points back here: positions are the anchor's
         return
@@ -125,7 +168,9 @@ def _record_positions(node: Node, path: str, out: dict[str, tuple[int, int]], se
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode):
                 child = join_path(path, str(key_node.value))
-                out.setdefault(child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                out.setdefault(
+                    child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                )
                 _record_positions(value_node, child, out, seen)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
@@ -139,11 +184,12 @@ def parse(text: str) -> tuple[Any, Positions]:
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         raise YamlProblem(
             f"the file is larger than {MAX_FILE_BYTES // 1024} KiB",
-            hint="a topology file is a few KiB; split the network or check you passed the right file",
+            hint="a topology file is a few KiB; split the network or check you passed the right "
+            "file",
         )
     loader = _Loader(text)
     try:
-        root = loader.get_single_node()  # type: ignore[no-untyped-call]
+        root = loader.get_single_node()
         if root is None:
             return None, Positions()
         if _expanded_size(root) > MAX_EXPANDED_NODES:
@@ -153,7 +199,8 @@ def parse(text: str) -> tuple[Any, Positions]:
                 hint="remove the repeated aliases (*name); a topology never needs that many values",
                 line=root.start_mark.line + 1,
             )
-        data = loader.construct_document(root)  # type: ignore[no-untyped-call]
+        _refuse_duplicate_keys(root, "", set())
+        data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -167,8 +214,13 @@ def parse(text: str) -> tuple[Any, Positions]:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML error: {exc}") from None
+    except RecursionError:  # the composer recurses per nesting level: "[[[[...]]]]"
+        raise YamlProblem(
+            f"the document nests deeper than {MAX_DEPTH} levels",
+            hint="a topology file is a few levels deep; check for a runaway structure",
+        ) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     positions = Positions()
     _record_positions(root, "", positions.by_path, set())
     return data, positions

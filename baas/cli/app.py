@@ -39,15 +39,10 @@ def _root(
 
 
 def _register() -> None:
-    from baas.cli import topology_cmds
+    from baas.cli import kube_cmds, pki_cmds, runtime_cmds, topology_cmds
 
-    topology_cmds.register(app)
-    try:
-        from baas.cli import pki_cmds
-    except ImportError:  # pragma: no cover - during bring-up only
-        pass
-    else:
-        pki_cmds.register(app)
+    for module in (topology_cmds, pki_cmds, runtime_cmds, kube_cmds):
+        module.register(app)
 
 
 _register()
@@ -56,7 +51,7 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status instead of raising (used by tests and the script)."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="baas", standalone_mode=False)
     except SystemExit as exc:
         return int(exc.code or 0)
     except BaseException as exc:  # the one place errors become exit codes

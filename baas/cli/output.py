@@ -1,4 +1,4 @@
-"""Console output shared by every command: one rich console on stderr for humans, stdout for data."""
+"""Console output shared by every command: a rich console on stderr for humans, stdout for data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+import typer
 from rich.console import Console
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -17,6 +18,16 @@ out = Console(highlight=False, soft_wrap=True)
 def print_json(data: Any) -> None:
     """Write ``data`` as indented JSON to stdout (for ``-o json``)."""
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+# typer >= 0.20 ships its own copy of click (``typer._click``) whose exceptions do not derive
+# from click's: accept both families.
+_EXITS: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort, KeyboardInterrupt)
+_CLICK_ERRORS: tuple[type[BaseException], ...] = (
+    click.ClickException,
+    getattr(typer, "TyperException", click.ClickException),
+)
 
 
 def report_error(exc: BaseException) -> int:
@@ -36,12 +47,16 @@ def report_error(exc: BaseException) -> int:
         if exc.hint:
             err.print(f"  hint: {exc.hint}", markup=False)
         return exc.exit_code
-    if isinstance(exc, click.exceptions.Exit):
-        return int(exc.exit_code)
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        return 2
-    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
+    if isinstance(exc, _EXITS):
+        return int(getattr(exc, "exit_code", 0) or 0)
+    if isinstance(exc, _CLICK_ERRORS):  # bad flags, missing arguments, unknown commands
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc}", markup=False)
+        return int(getattr(exc, "exit_code", 2))
+    if isinstance(exc, _ABORTS):
         err.print("aborted", markup=False)
         return 130
     if os.environ.get("BAAS_DEBUG") == "1":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -13,7 +13,7 @@ from rich.tree import Tree
 from baas.cli import output
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -32,14 +32,24 @@ def validate(
             loaded = topology.load(file)
         except topology.TopologyError as exc:
             failed = True
-            results.append({"file": str(file), "valid": False,
-                            "diagnostics": [d.to_dict() for d in exc.diagnostics]})
+            results.append(
+                {
+                    "file": str(file),
+                    "valid": False,
+                    "diagnostics": [d.to_dict() for d in exc.diagnostics],
+                }
+            )
             if fmt is Format.text:
                 for diag in exc.diagnostics:
                     output.err.print(diag.render(), markup=False)
             continue
-        results.append({"file": str(file), "valid": True,
-                        "diagnostics": [d.to_dict() for d in loaded.warnings]})
+        results.append(
+            {
+                "file": str(file),
+                "valid": True,
+                "diagnostics": [d.to_dict() for d in loaded.warnings],
+            }
+        )
         if fmt is Format.text:
             for diag in loaded.warnings:
                 output.err.print(diag.render(), markup=False)
@@ -84,8 +94,10 @@ def _plan_tree(p: object) -> Tree:
     from baas.plan import Plan
 
     assert isinstance(p, Plan)
-    tree = Tree(f"[bold]{p.network}[/bold]  Fabric {p.fabric_release}, {p.consensus}, "
-                f"keys {p.pki.key_algorithm}")
+    tree = Tree(
+        f"[bold]{p.network}[/bold]  Fabric {p.fabric_release}, {p.consensus}, "
+        f"keys {p.pki.key_algorithm}"
+    )
     orgs = tree.add("organisations")
     for org in p.orgs:
         branch = orgs.add(f"[bold]{org.name}[/bold] ({org.msp_id})  namespace {org.namespace}")
@@ -97,13 +109,18 @@ def _plan_tree(p: object) -> Tree:
             branch.add(f"client  {user}")
     channels = tree.add("channels")
     for ch in p.channels:
-        channels.add(f"[bold]{ch.name}[/bold]  members {', '.join(ch.members)}; "
-                     f"{len(ch.consenters)} consenters from {', '.join(ch.orderer_orgs)}")
+        channels.add(
+            f"[bold]{ch.name}[/bold]  members {', '.join(ch.members)}; "
+            f"{len(ch.consenters)} consenters from {', '.join(ch.orderer_orgs)}"
+        )
     if p.chaincodes:
         table = Table("chaincode", "channel", "version", "endorsement", box=None)
         for cc in p.chaincodes:
-            policy = "MAJORITY Endorsement (channel default)" if cc.endorsement_is_default \
+            policy = (
+                "MAJORITY Endorsement (channel default)"
+                if cc.endorsement_is_default
                 else cc.endorsement
+            )
             table.add_row(cc.name, cc.channel, cc.version, policy)
         tree.add("chaincodes").add(table)
     return tree

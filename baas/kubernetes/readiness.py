@@ -58,7 +58,10 @@ def _pods_hint(api_client: Any, namespaces: Iterable[str]) -> str:
     if pods == 0:
         return ("no pod exists yet: is a controller-manager running, and does the cluster have "
                 "schedulable nodes? `kubectl get events -A` tells more")
-    return "`kubectl get pods -A -l app.kubernetes.io/name=fabric` and `kubectl describe pod` tell why"
+    return (
+        "`kubectl get pods -A -l app.kubernetes.io/name=fabric` and `kubectl describe pod` "
+        "tell why"
+    )
 
 
 def wait_ready(api_client: Any, namespaces: list[str], *, timeout: float,

@@ -156,9 +156,13 @@ def render_orgs(
     plan: Plan, *, options: chart_values.ValuesOptions,
     extra_values: Sequence[Mapping[str, Any]] = (), workers: int | None = None,
     helm_path: Path | None = None, kube_version: str = helm.KUBE_VERSION,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> list[OrgRender]:
     """:func:`render_org` for every organisation, ``workers`` helm processes at a time (default:
-    the CPU count). Results follow the plan's order; the first failure is raised."""
+    the CPU count). Results follow the plan's order; the first failure is raised.
+
+    ``meanwhile`` (optional) runs in the calling thread while the helm processes work.
+    """
     executable = helm_path or helm.helm_binary()
     count = max(1, workers or os.cpu_count() or 1)
 
@@ -166,10 +170,15 @@ def render_orgs(
         return render_org(plan, org, options=options, extra_values=extra_values,
                           helm_path=executable, kube_version=kube_version)
 
-    if count == 1 or len(plan.orgs) == 1:
-        return [one(org) for org in plan.orgs]
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="helm") as pool:
-        return list(pool.map(one, plan.orgs))
+        futures = [pool.submit(one, org) for org in plan.orgs]
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            return [f.result() for f in futures]
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _hook(candidates: Sequence[tuple[str, str]]) -> ManifestHook | None:
@@ -319,11 +328,18 @@ def render(
     module docstring for the layout). Nothing is written when any organisation fails to render.
     """
     started = time.perf_counter()
+    cluster: dict[str, str] = {}
+    missing: list[str] = []
+
+    def cluster_manifests() -> None:
+        files, absent = cluster_files(plan)
+        cluster.update(files)
+        missing.extend(absent)
+
     renders = render_orgs(plan, options=options or chart_values.ValuesOptions(),
                           extra_values=extra_values, workers=workers, helm_path=helm_path,
-                          kube_version=kube_version)
-    cluster, missing = cluster_files(plan)
+                          kube_version=kube_version, meanwhile=cluster_manifests)
     changes = write_files(out_dir, planned_files(renders, cluster))
     return RenderResult(out_dir=out_dir, orgs=tuple(r.org for r in renders),
                         files=tuple(changes), seconds=time.perf_counter() - started,
-                        missing_hooks=missing)
+                        missing_hooks=tuple(missing))

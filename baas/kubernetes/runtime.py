@@ -1,0 +1,178 @@
+"""``baas up|down|status --target kubernetes``: the Kubernetes runtime.
+
+``up`` is a chain of ensures, each reading the cluster first and acting only on differences:
+PKI (files, the source of truth) → namespaces and NetworkPolicies (server-side apply) → key
+material (Kubernetes Secrets, or Vault with per-org policies and Kubernetes-auth roles) → one Helm
+release of ``charts/fabric`` per organisation (pyhelm3, upgraded only when chart or values
+change) → optionally, waiting for workloads. "Objects applied" and "workloads ready" are separate
+steps: a cluster without schedulable nodes gets its objects and a clear timeout message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from baas.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
+from baas.kubernetes.cluster import ClusterTarget, api_client
+from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
+from baas.kubernetes.policies import network_policies
+from baas.kubernetes.readiness import Workload, wait_ready, workload_status
+from baas.kubernetes.releases import HelmSettings, ReleaseChange, ensure_release, uninstall_release
+from baas.plan import Plan
+
+SecretsMode = Literal["kubernetes", "vault"]
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class KubeOptions:
+    """How to deploy. ``vault`` holds VaultStore settings (address/token default to the
+    ``VAULT_ADDR``/``VAULT_TOKEN`` environment); ``wait`` waits up to ``timeout`` seconds for
+    workloads after applying."""
+
+    target: ClusterTarget = field(default_factory=ClusterTarget)
+    secrets: SecretsMode = "kubernetes"
+    vault: dict[str, Any] = field(default_factory=dict)
+    wait: bool = True
+    timeout: float = 300.0
+    image_registry: str = ""
+
+
+@dataclass
+class UpResult:
+    objects: list[ObjectChange] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    releases: list[ReleaseChange] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return (any(c.action != "unchanged" for c in self.objects)
+                or any(v != "unchanged" for v in self.secrets.values())
+                or any(r.action != "unchanged" for r in self.releases))
+
+
+def _helm(options: KubeOptions) -> HelmSettings:
+    from baas.kubernetes.helm import helm_binary
+
+    return HelmSettings(executable=str(helm_binary()),
+                        kubeconfig=options.target.kubeconfig_path, context=options.target.context)
+
+
+def _open_store(api: Any, options: KubeOptions) -> Any:
+    if options.secrets == "vault":
+        from baas.secrets.vault import VaultStore
+
+        return VaultStore.from_settings(**options.vault)
+    from kubernetes import client
+
+    from baas.secrets.kubernetes import CoreV1SecretApi, KubernetesStore
+
+    return KubernetesStore(CoreV1SecretApi(client.CoreV1Api(api)))
+
+
+def _ensure_vault_access(api: Any, store: Any, plan: Plan, report: Report) -> None:
+    from baas.kubernetes import vault_auth
+    from baas.kubernetes.values import service_account_name
+
+    toolbox = toolbox_namespace(plan)
+    _, jwt = vault_auth.ensure_reviewer(api, network=plan.network, namespace=toolbox)
+    host, ca = vault_auth.cluster_endpoint(api)
+    store.ensure_auth_mount("kubernetes", "kubernetes")
+    change = store.ensure_kubernetes_auth_config(host=host, ca_cert=ca, reviewer_jwt=jwt)
+    report(f"vault kubernetes auth → {host}: {change}")
+    for org in plan.orgs:
+        access = store.ensure_org_access(plan.network, org.name, kubernetes=True,
+                                         service_account=service_account_name(org))
+        report(f"vault access for {org.name}: policy {access.policy} "
+               f"({', '.join(f'{k} {v}' for k, v in access.changes.items())})")
+
+
+def up(plan: Plan, crypto_root: Path, options: KubeOptions, *,
+       report: Report = lambda _: None) -> UpResult:
+    """Bring ``plan`` up on the cluster in ``options.target``; idempotent.
+
+    ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran). Raises
+    :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's own message."""
+    import pki
+    from baas.kubernetes.values import ValuesOptions, org_values, release_name
+    from baas.plan import pki_org_specs_from_plan
+
+    result = UpResult()
+    api = api_client(options.target)
+    manifests = namespace_manifests(plan) + network_policies(plan)
+    result.objects = ensure_objects(api, manifests, on_change=lambda c: report(str(c)))
+    store = _open_store(api, options)
+    if options.secrets == "vault":
+        _ensure_vault_access(api, store, plan, report)
+    for spec in pki_org_specs_from_plan(plan):
+        for bundle in pki.load_bundles(crypto_root, spec):
+            change = store.ensure_identity(plan.network, bundle)
+            result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
+            report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
+    helm = _helm(options)
+    values_options = ValuesOptions(secrets_mode=options.secrets,
+                                   image_registry=options.image_registry)
+    for org in plan.orgs:
+        change = ensure_release(helm, name=release_name(org), namespace=org.namespace,
+                                values=org_values(plan, org, values_options))
+        result.releases.append(change)
+        report(str(change))
+    if options.wait:
+        namespaces = [org.namespace for org in plan.orgs]
+        result.workloads = wait_ready(
+            api, namespaces, timeout=options.timeout,
+            on_progress=lambda ws: report(
+                f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"))
+    return result
+
+
+def down(plan: Plan, options: KubeOptions, *, purge: bool = False,
+         report: Report = lambda _: None) -> list[str]:
+    """Uninstall every release; with ``purge`` also delete key material, policies and the
+    namespaces (and with them the ledgers' volumes). Absent things are skipped."""
+    from baas.kubernetes.values import release_name
+
+    done: list[str] = []
+    helm = _helm(options)
+    for org in plan.orgs:
+        change = uninstall_release(helm, name=release_name(org), namespace=org.namespace)
+        done.append(str(change))
+        report(str(change))
+    if not purge:
+        return done
+    api = api_client(options.target)
+    store = _open_store(api, options)
+    for org in plan.orgs:
+        removed = store.delete_org(plan.network, org.name)
+        if options.secrets == "vault":
+            store.remove_org_access(plan.network, org.name)
+        done.append(f"{options.secrets} secrets of {org.name}: {removed} deleted")
+        report(done[-1])
+    from baas.kubernetes import vault_auth
+
+    # Policies and the reviewer go explicitly: namespace deletion is finished asynchronously by
+    # the cluster's namespace controller, and the ClusterRoleBinding is cluster-scoped.
+    extra = vault_auth.reviewer_manifests(network=plan.network, namespace=toolbox_namespace(plan))
+    owned = namespace_manifests(plan) + network_policies(plan) + extra
+    for deleted in delete_objects(api, owned):
+        done.append(str(deleted))
+        report(str(deleted))
+    return done
+
+
+def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
+    """What exists: namespaces, releases' workloads and their readiness."""
+    from kubernetes import client
+
+    api = api_client(options.target)
+    core = client.CoreV1Api(api)
+    existing = {ns.metadata.name for ns in core.list_namespace().items}
+    namespaces = {org.namespace: org.namespace in existing for org in plan.orgs}
+    workloads = workload_status(api, [ns for ns, ok in namespaces.items() if ok])
+    return {"namespaces": namespaces,
+            "workloads": [{"kind": w.kind, "namespace": w.namespace, "name": w.name,
+                           "ready": w.ready, "wanted": w.wanted} for w in workloads]}

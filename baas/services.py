@@ -1,0 +1,83 @@
+"""The service layer: what the CLI and the REST API both call. Nothing is implemented twice.
+
+Each function takes a topology file path (or a loaded topology), does one user-level job and
+returns plain results; progress goes to an optional ``report`` callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import topology
+from baas import plan as planning
+from baas.errors import UsageError
+from baas.home import crypto_dir
+
+Target = Literal["local", "kubernetes"]
+Report = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def load(file: Path) -> topology.LoadedTopology:
+    """Load and validate a topology (raises :class:`topology.TopologyError`)."""
+    return topology.load(file)
+
+
+def ensure_pki(loaded: topology.LoadedTopology, *, out: Path | None = None,
+               report: Report = _quiet) -> Path:
+    """Generate missing crypto material for the network; return the tree's root."""
+    import pki
+
+    root = out or crypto_dir(loaded.network.metadata.name)
+    result = pki.generate(root, planning.pki_org_specs(loaded.network),
+                          planning.pki_options(loaded.network))
+    summary = ", ".join(f"{n} {action}" for action, n in result.summary().items())
+    report(f"pki {root}: {summary or 'nothing to do'}")
+    return root
+
+
+def _local_unavailable() -> UsageError:
+    return UsageError(
+        "the local runtime is not available: it runs Fabric's own peer and orderer binaries, "
+        "which cannot be built from the module proxy reachable here",
+        hint="deploy to a cluster with --target kubernetes (see README, 'Status')")
+
+
+def up(file: Path, *, target: Target, kube: Any = None, report: Report = _quiet) -> Any:
+    """Bring the network up on ``target``; idempotent. ``kube`` is a
+    :class:`baas.kubernetes.runtime.KubeOptions` for the Kubernetes target."""
+    if target == "local":
+        raise _local_unavailable()
+    from baas.kubernetes import runtime
+
+    loaded = load(file)
+    root = ensure_pki(loaded, report=report)
+    return runtime.up(planning.build(loaded.network), root, kube or runtime.KubeOptions(),
+                      report=report)
+
+
+def down(file: Path, *, target: Target, purge: bool = False, kube: Any = None,
+         report: Report = _quiet) -> list[str]:
+    """Stop the network; ``purge`` also deletes its data and key material in the cluster."""
+    if target == "local":
+        raise _local_unavailable()
+    from baas.kubernetes import runtime
+
+    loaded = load(file)
+    return runtime.down(planning.build(loaded.network), kube or runtime.KubeOptions(),
+                        purge=purge, report=report)
+
+
+def status(file: Path, *, target: Target, kube: Any = None) -> dict[str, Any]:
+    """What runs for the network on ``target``."""
+    if target == "local":
+        raise _local_unavailable()
+    from baas.kubernetes import runtime
+
+    loaded = load(file)
+    return runtime.status(planning.build(loaded.network), kube or runtime.KubeOptions())
