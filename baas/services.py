@@ -28,14 +28,16 @@ def load(file: Path) -> topology.LoadedTopology:
     return topology.load(file)
 
 
-def ensure_pki(loaded: topology.LoadedTopology, *, out: Path | None = None,
-               report: Report = _quiet) -> Path:
+def ensure_pki(
+    loaded: topology.LoadedTopology, *, out: Path | None = None, report: Report = _quiet
+) -> Path:
     """Generate missing crypto material for the network; return the tree's root."""
     import pki
 
     root = out or crypto_dir(loaded.network.metadata.name)
-    result = pki.generate(root, planning.pki_org_specs(loaded.network),
-                          planning.pki_options(loaded.network))
+    result = pki.generate(
+        root, planning.pki_org_specs(loaded.network), planning.pki_options(loaded.network)
+    )
     summary = ", ".join(f"{n} {action}" for action, n in result.summary().items())
     report(f"pki {root}: {summary or 'nothing to do'}")
     return root
@@ -45,7 +47,8 @@ def _local_unavailable() -> UsageError:
     return UsageError(
         "the local runtime is not available: it runs Fabric's own peer and orderer binaries, "
         "which cannot be built from the module proxy reachable here",
-        hint="deploy to a cluster with --target kubernetes (see README, 'Status')")
+        hint="deploy to a cluster with --target kubernetes (see README, 'Status')",
+    )
 
 
 def up(file: Path, *, target: Target, kube: Any = None, report: Report = _quiet) -> Any:
@@ -57,20 +60,23 @@ def up(file: Path, *, target: Target, kube: Any = None, report: Report = _quiet)
 
     loaded = load(file)
     root = ensure_pki(loaded, report=report)
-    return runtime.up(planning.build(loaded.network), root, kube or runtime.KubeOptions(),
-                      report=report)
+    return runtime.up(
+        planning.build(loaded.network), root, kube or runtime.KubeOptions(), report=report
+    )
 
 
-def down(file: Path, *, target: Target, purge: bool = False, kube: Any = None,
-         report: Report = _quiet) -> list[str]:
+def down(
+    file: Path, *, target: Target, purge: bool = False, kube: Any = None, report: Report = _quiet
+) -> list[str]:
     """Stop the network; ``purge`` also deletes its data and key material in the cluster."""
     if target == "local":
         raise _local_unavailable()
     from baas.kubernetes import runtime
 
     loaded = load(file)
-    return runtime.down(planning.build(loaded.network), kube or runtime.KubeOptions(),
-                        purge=purge, report=report)
+    return runtime.down(
+        planning.build(loaded.network), kube or runtime.KubeOptions(), purge=purge, report=report
+    )
 
 
 def status(file: Path, *, target: Target, kube: Any = None) -> dict[str, Any]:

@@ -47,12 +47,16 @@ def topology_text(orgs: int, *, peers: int = 3, orderers: int = 5, channels: int
     group = max(1, orgs // channels)
     lines.append("  channels:")
     for c in range(channels):
-        members = names[c * group:(c + 1) * group] or names[:1]
+        members = names[c * group : (c + 1) * group] or names[:1]
         lines += [f"    - name: channel{c}", f"      organizations: [{', '.join(members)}]"]
     lines.append("  chaincodes:")
     for c in range(channels):
-        lines += [f"    - name: asset{c}", f"      channel: channel{c}", "      version: \"1.0\"",
-                  "      path: chaincode/asset-transfer"]
+        lines += [
+            f"    - name: asset{c}",
+            f"      channel: channel{c}",
+            '      version: "1.0"',
+            "      path: chaincode/asset-transfer",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -92,9 +96,11 @@ def main() -> int:
         files = sum(1 for p in out.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     peers = 3 * args.orgs
-    print(f"\nbaas render: {args.orgs} organisations, {peers} peers, 5 orderers, 10 channels, "
-          f"secrets {args.secrets_mode}, {os.cpu_count()} CPUs -> {files} files, "
-          f"{size / 1e6:.1f} MB")
+    print(
+        f"\nbaas render: {args.orgs} organisations, {peers} peers, 5 orderers, 10 channels, "
+        f"secrets {args.secrets_mode}, {os.cpu_count()} CPUs -> {files} files, "
+        f"{size / 1e6:.1f} MB"
+    )
     for label, elapsed in timings:
         print(f"  {label:<5} {elapsed:6.2f} s  (target < 5 s: {'ok' if elapsed < 5 else 'MISSED'})")
     return 0

@@ -24,19 +24,31 @@ FILE = typer.Argument(..., help="Topology file.", show_default=False)
 TARGET = typer.Option(TargetOpt.local, "--target", "-t", help="local or kubernetes.")
 CONTEXT = typer.Option(None, "--context", help="kubeconfig context (default: current).")
 KUBECONFIG = typer.Option(None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
-SECRETS = typer.Option(SecretsOpt.kubernetes, "--secrets",
-                       help="Where pods get key material: kubernetes Secrets or vault "
-                            "(VAULT_ADDR/VAULT_TOKEN).")
+SECRETS = typer.Option(
+    SecretsOpt.kubernetes,
+    "--secrets",
+    help="Where pods get key material: kubernetes Secrets or vault (VAULT_ADDR/VAULT_TOKEN).",
+)
 
 
-def _kube(kubeconfig: Path | None, context: str | None, secrets: SecretsOpt,
-          wait: bool = True, timeout: float = 300.0, registry: str = "") -> object:
+def _kube(
+    kubeconfig: Path | None,
+    context: str | None,
+    secrets: SecretsOpt,
+    wait: bool = True,
+    timeout: float = 300.0,
+    registry: str = "",
+) -> object:
     from baas.kubernetes.cluster import ClusterTarget
     from baas.kubernetes.runtime import KubeOptions
 
-    return KubeOptions(target=ClusterTarget(kubeconfig=kubeconfig, context=context),
-                       secrets=secrets.value, wait=wait, timeout=timeout,
-                       image_registry=registry)
+    return KubeOptions(
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+        secrets=secrets.value,
+        wait=wait,
+        timeout=timeout,
+        image_registry=registry,
+    )
 
 
 def _say(line: str) -> None:
@@ -57,9 +69,12 @@ def up(
     from baas import services
 
     output.err.print(f"[bold]baas up[/bold] {file} → {target.value}")
-    result = services.up(file, target=target.value,
-                         kube=_kube(kubeconfig, context, secrets, wait, timeout, registry),
-                         report=_say)
+    result = services.up(
+        file,
+        target=target.value,
+        kube=_kube(kubeconfig, context, secrets, wait, timeout, registry),
+        report=_say,
+    )
     verdict = "changed" if getattr(result, "changed", True) else "already up to date"
     output.err.print(f"[green]done[/green]: {verdict}")
 
@@ -75,8 +90,13 @@ def down(
     """Stop the network; --purge deletes its namespaces, volumes and key material too."""
     from baas import services
 
-    services.down(file, target=target.value, purge=purge,
-                  kube=_kube(kubeconfig, context, secrets), report=_say)
+    services.down(
+        file,
+        target=target.value,
+        purge=purge,
+        kube=_kube(kubeconfig, context, secrets),
+        report=_say,
+    )
     output.err.print("[green]done[/green]")
 
 
@@ -89,8 +109,11 @@ def status(
     """Show what runs for the network: namespaces and workloads with readiness (JSON)."""
     from baas import services
 
-    output.print_json(services.status(file, target=target.value,
-                                      kube=_kube(kubeconfig, context, SecretsOpt.kubernetes)))
+    output.print_json(
+        services.status(
+            file, target=target.value, kube=_kube(kubeconfig, context, SecretsOpt.kubernetes)
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -71,8 +71,12 @@ def _api_error(exc: Exception, what: str) -> OperationError:
     return OperationError(f"Kubernetes refused {what}: {message}", hint=hint)
 
 
-def ensure_objects(api_client: Any, manifests: Iterable[dict[str, Any]], *,
-                   on_change: Callable[[ObjectChange], None] | None = None) -> list[ObjectChange]:
+def ensure_objects(
+    api_client: Any,
+    manifests: Iterable[dict[str, Any]],
+    *,
+    on_change: Callable[[ObjectChange], None] | None = None,
+) -> list[ObjectChange]:
     """Server-side apply each manifest in order; return one :class:`ObjectChange` per object.
 
     Raises :class:`OperationError` with the API server's message on the first refusal (objects
@@ -86,16 +90,22 @@ def ensure_objects(api_client: Any, manifests: Iterable[dict[str, Any]], *,
         try:
             resource = _resource(dyn, manifest)
             before = _current_version(resource, name, namespace)
-            applied = dyn.server_side_apply(resource, body=manifest, name=name,
-                                            namespace=namespace, field_manager=FIELD_MANAGER,
-                                            force_conflicts=True)
+            applied = dyn.server_side_apply(
+                resource,
+                body=manifest,
+                name=name,
+                namespace=namespace,
+                field_manager=FIELD_MANAGER,
+                force_conflicts=True,
+            )
         except OperationError:
             raise
         except Exception as exc:
             raise _api_error(exc, f"{kind} {name}") from None
         after = str(applied.metadata.resourceVersion)
-        action: Action = "created" if before is None else (
-            "unchanged" if before == after else "updated")
+        action: Action = (
+            "created" if before is None else ("unchanged" if before == after else "updated")
+        )
         change = ObjectChange(kind, name, namespace, action)
         changes.append(change)
         if on_change:
@@ -103,8 +113,12 @@ def ensure_objects(api_client: Any, manifests: Iterable[dict[str, Any]], *,
     return changes
 
 
-def delete_objects(api_client: Any, manifests: Iterable[dict[str, Any]], *,
-                   on_change: Callable[[ObjectChange], None] | None = None) -> list[ObjectChange]:
+def delete_objects(
+    api_client: Any,
+    manifests: Iterable[dict[str, Any]],
+    *,
+    on_change: Callable[[ObjectChange], None] | None = None,
+) -> list[ObjectChange]:
     """Delete each object that exists (in reverse order); absent ones are reported ``absent``."""
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.exceptions import NotFoundError

@@ -33,13 +33,18 @@ def api_client(target: ClusterTarget) -> object:
 
     path = target.kubeconfig_path
     if not path.is_file():
-        raise UsageError(f"kubeconfig {path} does not exist",
-                         hint="pass --kubeconfig FILE or set KUBECONFIG")
+        raise UsageError(
+            f"kubeconfig {path} does not exist", hint="pass --kubeconfig FILE or set KUBECONFIG"
+        )
     try:
         return config.new_client_from_config(config_file=str(path), context=target.context)
     except ConfigException as exc:
-        raise UsageError(f"cannot use kubeconfig {path}: {exc}",
-                         hint="check --context against `kubectl config get-contexts`") from None
+        raise UsageError(
+            f"cannot use kubeconfig {path}: {exc}",
+            hint="check --context against `kubectl config get-contexts`",
+        ) from None
     except Exception as exc:  # malformed kubeconfig files raise assorted errors
-        raise OperationError(f"cannot load kubeconfig {path}: {type(exc).__name__}: {exc}",
-                             hint="check the file is a valid kubeconfig") from None
+        raise OperationError(
+            f"cannot load kubeconfig {path}: {type(exc).__name__}: {exc}",
+            hint="check the file is a valid kubeconfig",
+        ) from None

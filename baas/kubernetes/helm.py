@@ -68,7 +68,10 @@ def _install() -> Path:
         )
     try:
         done = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900,
+            ["bash", str(INSTALL_SCRIPT)],
+            capture_output=True,
+            text=True,
+            timeout=900,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -95,8 +98,15 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(kept) or "(no output)"
 
 
-def run(args: Sequence[str], *, what: str, hint: str, stdin: str | None = None,
-        helm: Path | None = None, report_stdout: bool = False) -> str:
+def run(
+    args: Sequence[str],
+    *,
+    what: str,
+    hint: str,
+    stdin: str | None = None,
+    helm: Path | None = None,
+    report_stdout: bool = False,
+) -> str:
     """Run ``helm <args>`` and return its stdout.
 
     ``what`` names the action in errors ("rendering org1"); ``hint`` is the error's hint. A
@@ -106,8 +116,13 @@ def run(args: Sequence[str], *, what: str, hint: str, stdin: str | None = None,
     executable = helm or helm_binary()
     try:
         done = subprocess.run(
-            [str(executable), *args], input=stdin, capture_output=True, text=True,
-            timeout=_TIMEOUT, check=False, env=_env(),
+            [str(executable), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+            env=_env(),
         )
     except subprocess.TimeoutExpired:
         raise OperationError(f"helm timed out after {_TIMEOUT:.0f}s {what}", hint=hint) from None
@@ -147,36 +162,53 @@ def template(
     release: str,
     namespace: str,
     values_files: Sequence[Path] = (),
+    values_yaml: str | None = None,
     chart: Path = CHART_DIR,
     kube_version: str = KUBE_VERSION,
-    api_versions: Sequence[str] = (),
     skip_tests: bool = False,
     helm: Path | None = None,
+    what: str | None = None,
 ) -> str:
     """``helm template`` of ``chart`` as release ``release`` in ``namespace``; returns the
     multi-document YAML (hooks and ``helm test`` pods included unless ``skip_tests``).
 
-    Raises OperationError with helm's message when rendering fails (bad values, a ``fail`` or
-    ``required`` in the chart, schema violations).
+    ``values_files`` are applied in order, then ``values_yaml`` (given to helm on stdin, never
+    written to disk). Raises OperationError with helm's message when rendering fails (bad
+    values, a ``fail`` or ``required`` in the chart, schema violations).
     """
-    args = ["template", release, str(chart), "--namespace", namespace,
-            "--kube-version", kube_version]
+    args = [
+        "template",
+        release,
+        str(chart),
+        "--namespace",
+        namespace,
+        "--kube-version",
+        kube_version,
+    ]
     for path in values_files:
         args += ["--values", str(path)]
-    for api in api_versions:
-        args += ["--api-versions", api]
+    if values_yaml is not None:
+        args += ["--values", "-"]
     if skip_tests:
         args.append("--skip-tests")
     return run(
-        args, what=f"rendering release {namespace}/{release}", helm=helm,
-        hint="the message above comes from the chart: fix the named value (values file or "
-        "topology) and render again",
+        args,
+        stdin=values_yaml,
+        what=what or f"rendering release {namespace}/{release}",
+        helm=helm,
+        hint="the message above comes from charts/fabric: fix the named value (in a values "
+        "file or the topology) and render again",
     )
 
 
 def lint(
-    *, chart: Path = CHART_DIR, values_files: Sequence[Path] = (), namespace: str = "default",
-    strict: bool = True, kube_version: str = KUBE_VERSION, helm: Path | None = None,
+    *,
+    chart: Path = CHART_DIR,
+    values_files: Sequence[Path] = (),
+    namespace: str = "default",
+    strict: bool = True,
+    kube_version: str = KUBE_VERSION,
+    helm: Path | None = None,
 ) -> str:
     """``helm lint`` (``--strict`` by default); returns its report. Raises OperationError listing
     helm's findings when the chart fails."""
@@ -185,5 +217,10 @@ def lint(
         args.append("--strict")
     for path in values_files:
         args += ["--values", str(path)]
-    return run(args, what=f"linting {chart}", helm=helm, report_stdout=True,
-               hint="fix the chart errors helm lists above")
+    return run(
+        args,
+        what=f"linting {chart}",
+        helm=helm,
+        report_stdout=True,
+        hint="fix the chart errors helm lists above",
+    )

@@ -522,3 +522,49 @@ def matrix_markdown(plan: Plan) -> str:
         for f in flows(plan)
     ]
     return "\n".join(lines) + "\n"
+
+
+def vault_egress_target(vault_addr: str) -> tuple[dict[str, Any], int]:
+    """The NetworkPolicyPeer and port of the Vault server at ``vault_addr``.
+
+    An in-cluster address (``http://vault.vault.svc:8200``, ``...svc.cluster.local``) selects the
+    namespace named in it; an IP address becomes an ``ipBlock`` of that single address. Any other
+    host name cannot be expressed in a NetworkPolicy: :class:`UsageError` says what to pass."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from baas.errors import UsageError
+
+    parts = urlsplit(vault_addr if "://" in vault_addr else f"https://{vault_addr}")
+    host = parts.hostname or ""
+    port = parts.port or (8200 if parts.scheme in ("http", "https") else 443)
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        labels = host.split(".")
+        if len(labels) >= 3 and labels[2] == "svc":
+            return {"namespaceSelector": {"matchLabels": {LABEL_NAMESPACE_NAME: labels[1]}}}, port
+        raise UsageError(
+            f"cannot allow egress to Vault at {vault_addr!r}: NetworkPolicies need an IP address "
+            "or an in-cluster service name",
+            hint="set VAULT_ADDR to http(s)://<svc>.<namespace>.svc:<port> or to an IP address",
+        ) from None
+    suffix = 32 if ip.version == 4 else 128
+    return {"ipBlock": {"cidr": f"{ip}/{suffix}"}}, port
+
+
+def vault_egress_policies(plan: Plan, *, vault_addr: str) -> list[dict[str, Any]]:
+    """``allow-vault``: egress from every pod of each organisation namespace to Vault (the Vault
+    Agent sidecars log in and read key material there). Only for ``secrets: vault``."""
+    peer, port = vault_egress_target(vault_addr)
+    return [
+        _policy(
+            plan,
+            name="allow-vault",
+            namespace=org.namespace,
+            pod_selector={},
+            ingress=[],
+            egress=[{"to": [peer], "ports": [Port(port).manifest()]}],
+        )
+        for org in sorted(plan.orgs, key=lambda o: o.namespace)
+    ]

@@ -42,11 +42,25 @@ def workload_status(api_client: Any, namespaces: Iterable[str]) -> list[Workload
     found: list[Workload] = []
     for ns in namespaces:
         for sts in apps.list_namespaced_stateful_set(ns, label_selector=SELECTOR).items:
-            found.append(Workload("StatefulSet", ns, sts.metadata.name,
-                                  sts.status.ready_replicas or 0, sts.spec.replicas or 0))
+            found.append(
+                Workload(
+                    "StatefulSet",
+                    ns,
+                    sts.metadata.name,
+                    sts.status.ready_replicas or 0,
+                    sts.spec.replicas or 0,
+                )
+            )
         for dep in apps.list_namespaced_deployment(ns, label_selector=SELECTOR).items:
-            found.append(Workload("Deployment", ns, dep.metadata.name,
-                                  dep.status.ready_replicas or 0, dep.spec.replicas or 0))
+            found.append(
+                Workload(
+                    "Deployment",
+                    ns,
+                    dep.metadata.name,
+                    dep.status.ready_replicas or 0,
+                    dep.spec.replicas or 0,
+                )
+            )
     return found
 
 
@@ -56,17 +70,23 @@ def _pods_hint(api_client: Any, namespaces: Iterable[str]) -> str:
     core = client.CoreV1Api(api_client)
     pods = sum(len(core.list_namespaced_pod(ns).items) for ns in namespaces)
     if pods == 0:
-        return ("no pod exists yet: is a controller-manager running, and does the cluster have "
-                "schedulable nodes? `kubectl get events -A` tells more")
+        return (
+            "no pod exists yet: is a controller-manager running, and does the cluster have "
+            "schedulable nodes? `kubectl get events -A` tells more"
+        )
     return (
-        "`kubectl get pods -A -l app.kubernetes.io/name=fabric` and `kubectl describe pod` "
-        "tell why"
+        "`kubectl get pods -A -l app.kubernetes.io/name=fabric` and `kubectl describe pod` tell why"
     )
 
 
-def wait_ready(api_client: Any, namespaces: list[str], *, timeout: float,
-               interval: float = 2.0,
-               on_progress: Callable[[list[Workload]], None] | None = None) -> list[Workload]:
+def wait_ready(
+    api_client: Any,
+    namespaces: list[str],
+    *,
+    timeout: float,
+    interval: float = 2.0,
+    on_progress: Callable[[list[Workload]], None] | None = None,
+) -> list[Workload]:
     """Poll until every workload is ready; return the final list. Raises
     :class:`OperationError` after ``timeout`` seconds naming each workload that is not ready."""
     deadline = time.monotonic() + timeout
@@ -82,5 +102,6 @@ def wait_ready(api_client: Any, namespaces: list[str], *, timeout: float,
             raise OperationError(
                 f"objects are applied, but workloads are not ready after {timeout:.0f}s: {listing}",
                 hint=_pods_hint(api_client, namespaces) + " (re-run with a longer --timeout, or "
-                "--no-wait to stop after applying)")
+                "--no-wait to stop after applying)",
+            )
         time.sleep(interval)

@@ -52,20 +52,27 @@ class HelmSettings:
 def _client(settings: HelmSettings) -> Any:
     from pyhelm3 import Client
 
-    return Client(executable=settings.executable, kubeconfig=settings.kubeconfig,
-                  kubecontext=settings.context, default_timeout=settings.timeout)
+    return Client(
+        executable=settings.executable,
+        kubeconfig=settings.kubeconfig,
+        kubecontext=settings.context,
+        default_timeout=settings.timeout,
+    )
 
 
 def _helm_error(exc: Exception, what: str) -> OperationError:
     stderr = getattr(exc, "stderr", b"") or b""
     text = stderr.decode(errors="replace").strip() if isinstance(stderr, bytes) else str(stderr)
-    return OperationError(f"helm failed {what}: {text or exc}",
-                          hint="run `helm status` / `helm history` on the release; "
-                               "fix the cluster problem it names and re-run")
+    return OperationError(
+        f"helm failed {what}: {text or exc}",
+        hint="run `helm status` / `helm history` on the release; "
+        "fix the cluster problem it names and re-run",
+    )
 
 
-async def _ensure(settings: HelmSettings, *, name: str, namespace: str,
-                  values: dict[str, Any], chart_dir: Path) -> ReleaseChange:
+async def _ensure(
+    settings: HelmSettings, *, name: str, namespace: str, values: dict[str, Any], chart_dir: Path
+) -> ReleaseChange:
     from pyhelm3.errors import ReleaseNotFoundError
 
     client = _client(settings)
@@ -75,8 +82,9 @@ async def _ensure(settings: HelmSettings, *, name: str, namespace: str,
         before_rev: int | None = before.revision
     except ReleaseNotFoundError:
         before_rev = None
-    revision = await client.ensure_release(name, chart, values, namespace=namespace,
-                                           create_namespace=False, wait=False)
+    revision = await client.ensure_release(
+        name, chart, values, namespace=namespace, create_namespace=False, wait=False
+    )
     if before_rev is None:
         action: Literal["installed", "upgraded", "unchanged"] = "installed"
     elif revision.revision == before_rev:
@@ -86,15 +94,22 @@ async def _ensure(settings: HelmSettings, *, name: str, namespace: str,
     return ReleaseChange(name, namespace, revision.revision, action)
 
 
-def ensure_release(settings: HelmSettings, *, name: str, namespace: str,
-                   values: dict[str, Any], chart_dir: Path = CHART_DIR) -> ReleaseChange:
+def ensure_release(
+    settings: HelmSettings,
+    *,
+    name: str,
+    namespace: str,
+    values: dict[str, Any],
+    chart_dir: Path = CHART_DIR,
+) -> ReleaseChange:
     """Install or upgrade ``name`` in ``namespace`` only if chart or values changed. The namespace
     must exist (baas applies it with its labels and policies first). Raises
     :class:`OperationError` with helm's own message."""
     wanted = {**values, "chartDigest": chart_digest(chart_dir)}
     try:
-        return asyncio.run(_ensure(settings, name=name, namespace=namespace, values=wanted,
-                                   chart_dir=chart_dir))
+        return asyncio.run(
+            _ensure(settings, name=name, namespace=namespace, values=wanted, chart_dir=chart_dir)
+        )
     except OperationError:
         raise
     except Exception as exc:

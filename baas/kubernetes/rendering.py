@@ -93,14 +93,30 @@ class OrgRender:
 
 def _dump_yaml(data: Any) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return str(yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=100))
+    return str(
+        yaml.dump(
+            data,
+            Dumper=dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=100,
+        )
+    )
 
 
 def _dump_all(documents: Sequence[Mapping[str, Any]]) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return str(yaml.dump_all(documents, Dumper=dumper, sort_keys=False,
-                             default_flow_style=False, width=100, explicit_start=True))
+    return str(
+        yaml.dump_all(
+            documents,
+            Dumper=dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            width=100,
+            explicit_start=True,
+        )
+    )
 
 
 def split_tests(rendered: str) -> tuple[str, str]:
@@ -115,14 +131,22 @@ def split_tests(rendered: str) -> tuple[str, str]:
         match = _SOURCE.search(body)
         target = tests if match and match.group(1).startswith("tests/") else manifests
         target.append(body.rstrip("\n") + "\n")
-    join = lambda docs: "".join(f"---\n{d}" for d in docs)  # noqa: E731
-    return join(manifests), join(tests)
+    return _join(manifests), _join(tests)
+
+
+def _join(documents: Sequence[str]) -> str:
+    return "".join(f"---\n{d}" for d in documents)
 
 
 def render_org(
-    plan: Plan, org: OrgPlan, *, options: chart_values.ValuesOptions,
-    extra_values: Sequence[Mapping[str, Any]] = (), helm_path: Path | None = None,
-    kube_version: str = helm.KUBE_VERSION, chart: Path = helm.CHART_DIR,
+    plan: Plan,
+    org: OrgPlan,
+    *,
+    options: chart_values.ValuesOptions,
+    extra_values: Sequence[Mapping[str, Any]] = (),
+    helm_path: Path | None = None,
+    kube_version: str = helm.KUBE_VERSION,
+    chart: Path = helm.CHART_DIR,
 ) -> OrgRender:
     """Values and ``helm template`` output of one organisation. Writes nothing.
 
@@ -134,12 +158,14 @@ def render_org(
     chart_values.check_no_key_material(merged, source=f"the values of organisation {org.name}")
     values_yaml = _dump_yaml(merged)
     release = chart_values.release_name(org)
-    rendered = helm.run(
-        ["template", release, str(chart), "--namespace", org.namespace,
-         "--kube-version", kube_version, "--values", "-"],
-        stdin=values_yaml, helm=helm_path, what=f"rendering organisation {org.name}",
-        hint="the message above comes from charts/fabric: fix the named value (in a --values "
-        "file or the topology) and render again",
+    rendered = helm.template(
+        release=release,
+        namespace=org.namespace,
+        values_yaml=values_yaml,
+        chart=chart,
+        kube_version=kube_version,
+        helm=helm_path,
+        what=f"rendering organisation {org.name}",
     )
     if chart_values.PRIVATE_KEY_PATTERN.search(rendered):
         raise OperationError(
@@ -148,14 +174,25 @@ def render_org(
             "charts/fabric",
         )
     manifests, tests = split_tests(rendered)
-    return OrgRender(org=org.name, namespace=org.namespace, release=release, values=merged,
-                     values_yaml=values_yaml, manifests=manifests, tests=tests)
+    return OrgRender(
+        org=org.name,
+        namespace=org.namespace,
+        release=release,
+        values=merged,
+        values_yaml=values_yaml,
+        manifests=manifests,
+        tests=tests,
+    )
 
 
 def render_orgs(
-    plan: Plan, *, options: chart_values.ValuesOptions,
-    extra_values: Sequence[Mapping[str, Any]] = (), workers: int | None = None,
-    helm_path: Path | None = None, kube_version: str = helm.KUBE_VERSION,
+    plan: Plan,
+    *,
+    options: chart_values.ValuesOptions,
+    extra_values: Sequence[Mapping[str, Any]] = (),
+    workers: int | None = None,
+    helm_path: Path | None = None,
+    kube_version: str = helm.KUBE_VERSION,
     meanwhile: Callable[[], Any] | None = None,
 ) -> list[OrgRender]:
     """:func:`render_org` for every organisation, ``workers`` helm processes at a time (default:
@@ -167,8 +204,14 @@ def render_orgs(
     count = max(1, workers or os.cpu_count() or 1)
 
     def one(org: OrgPlan) -> OrgRender:
-        return render_org(plan, org, options=options, extra_values=extra_values,
-                          helm_path=executable, kube_version=kube_version)
+        return render_org(
+            plan,
+            org,
+            options=options,
+            extra_values=extra_values,
+            helm_path=executable,
+            kube_version=kube_version,
+        )
 
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="helm") as pool:
         futures = [pool.submit(one, org) for org in plan.orgs]
@@ -201,8 +244,10 @@ def cluster_files(plan: Plan) -> tuple[dict[str, str], tuple[str, ...]]:
     available yet (their files are omitted)."""
     files: dict[str, str] = {}
     missing: list[str] = []
-    for path, candidates in (("cluster/namespaces.yaml", NAMESPACE_HOOKS),
-                             ("cluster/network-policies.yaml", NETWORK_POLICY_HOOKS)):
+    for path, candidates in (
+        ("cluster/namespaces.yaml", NAMESPACE_HOOKS),
+        ("cluster/network-policies.yaml", NETWORK_POLICY_HOOKS),
+    ):
         hook = _hook(candidates)
         if hook is None:
             missing.append(".".join(candidates[0]))
@@ -302,27 +347,36 @@ def load_values_files(paths: Sequence[Path]) -> list[dict[str, Any]]:
         try:
             data = yaml.safe_load(path.read_text())
         except OSError as exc:
-            raise UsageError(f"cannot read values file {path}: {exc.strerror}",
-                             hint="check the path") from None
+            raise UsageError(
+                f"cannot read values file {path}: {exc.strerror}", hint="check the path"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise UsageError(f"values file {path} is not valid YAML{where}",
-                             hint="fix the YAML syntax") from None
+            raise UsageError(
+                f"values file {path} is not valid YAML{where}", hint="fix the YAML syntax"
+            ) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise UsageError(f"values file {path} must hold a mapping at the top",
-                             hint="write it like the chart's values.yaml (key: value)")
+            raise UsageError(
+                f"values file {path} must hold a mapping at the top",
+                hint="write it like the chart's values.yaml (key: value)",
+            )
         chart_values.check_no_key_material(data, source=f"values file {path}")
         loaded.append(data)
     return loaded
 
 
 def render(
-    plan: Plan, out_dir: Path, *, options: chart_values.ValuesOptions | None = None,
-    extra_values: Sequence[Mapping[str, Any]] = (), workers: int | None = None,
-    helm_path: Path | None = None, kube_version: str = helm.KUBE_VERSION,
+    plan: Plan,
+    out_dir: Path,
+    *,
+    options: chart_values.ValuesOptions | None = None,
+    extra_values: Sequence[Mapping[str, Any]] = (),
+    workers: int | None = None,
+    helm_path: Path | None = None,
+    kube_version: str = helm.KUBE_VERSION,
 ) -> RenderResult:
     """Render every organisation of ``plan`` and ensure the files under ``out_dir`` (see the
     module docstring for the layout). Nothing is written when any organisation fails to render.
@@ -336,10 +390,20 @@ def render(
         cluster.update(files)
         missing.extend(absent)
 
-    renders = render_orgs(plan, options=options or chart_values.ValuesOptions(),
-                          extra_values=extra_values, workers=workers, helm_path=helm_path,
-                          kube_version=kube_version, meanwhile=cluster_manifests)
+    renders = render_orgs(
+        plan,
+        options=options or chart_values.ValuesOptions(),
+        extra_values=extra_values,
+        workers=workers,
+        helm_path=helm_path,
+        kube_version=kube_version,
+        meanwhile=cluster_manifests,
+    )
     changes = write_files(out_dir, planned_files(renders, cluster))
-    return RenderResult(out_dir=out_dir, orgs=tuple(r.org for r in renders),
-                        files=tuple(changes), seconds=time.perf_counter() - started,
-                        missing_hooks=tuple(missing))
+    return RenderResult(
+        out_dir=out_dir,
+        orgs=tuple(r.org for r in renders),
+        files=tuple(changes),
+        seconds=time.perf_counter() - started,
+        missing_hooks=tuple(missing),
+    )

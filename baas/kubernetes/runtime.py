@@ -18,7 +18,7 @@ from typing import Any, Literal
 from baas.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
 from baas.kubernetes.cluster import ClusterTarget, api_client
 from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
-from baas.kubernetes.policies import network_policies
+from baas.kubernetes.policies import network_policies, vault_egress_policies
 from baas.kubernetes.readiness import Workload, wait_ready, workload_status
 from baas.kubernetes.releases import HelmSettings, ReleaseChange, ensure_release, uninstall_release
 from baas.plan import Plan
@@ -50,16 +50,21 @@ class UpResult:
 
     @property
     def changed(self) -> bool:
-        return (any(c.action != "unchanged" for c in self.objects)
-                or any(v != "unchanged" for v in self.secrets.values())
-                or any(r.action != "unchanged" for r in self.releases))
+        return (
+            any(c.action != "unchanged" for c in self.objects)
+            or any(v != "unchanged" for v in self.secrets.values())
+            or any(r.action != "unchanged" for r in self.releases)
+        )
 
 
 def _helm(options: KubeOptions) -> HelmSettings:
     from baas.kubernetes.helm import helm_binary
 
-    return HelmSettings(executable=str(helm_binary()),
-                        kubeconfig=options.target.kubeconfig_path, context=options.target.context)
+    return HelmSettings(
+        executable=str(helm_binary()),
+        kubeconfig=options.target.kubeconfig_path,
+        context=options.target.context,
+    )
 
 
 def _open_store(api: Any, options: KubeOptions) -> Any:
@@ -85,14 +90,18 @@ def _ensure_vault_access(api: Any, store: Any, plan: Plan, report: Report) -> No
     change = store.ensure_kubernetes_auth_config(host=host, ca_cert=ca, reviewer_jwt=jwt)
     report(f"vault kubernetes auth → {host}: {change}")
     for org in plan.orgs:
-        access = store.ensure_org_access(plan.network, org.name, kubernetes=True,
-                                         service_account=service_account_name(org))
-        report(f"vault access for {org.name}: policy {access.policy} "
-               f"({', '.join(f'{k} {v}' for k, v in access.changes.items())})")
+        access = store.ensure_org_access(
+            plan.network, org.name, kubernetes=True, service_account=service_account_name(org)
+        )
+        report(
+            f"vault access for {org.name}: policy {access.policy} "
+            f"({', '.join(f'{k} {v}' for k, v in access.changes.items())})"
+        )
 
 
-def up(plan: Plan, crypto_root: Path, options: KubeOptions, *,
-       report: Report = lambda _: None) -> UpResult:
+def up(
+    plan: Plan, crypto_root: Path, options: KubeOptions, *, report: Report = lambda _: None
+) -> UpResult:
     """Bring ``plan`` up on the cluster in ``options.target``; idempotent.
 
     ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran). Raises
@@ -103,9 +112,11 @@ def up(plan: Plan, crypto_root: Path, options: KubeOptions, *,
 
     result = UpResult()
     api = api_client(options.target)
-    manifests = namespace_manifests(plan) + network_policies(plan)
-    result.objects = ensure_objects(api, manifests, on_change=lambda c: report(str(c)))
     store = _open_store(api, options)
+    manifests = namespace_manifests(plan) + network_policies(plan)
+    if options.secrets == "vault":
+        manifests += vault_egress_policies(plan, vault_addr=store.address)
+    result.objects = ensure_objects(api, manifests, on_change=lambda c: report(str(c)))
     if options.secrets == "vault":
         _ensure_vault_access(api, store, plan, report)
     for spec in pki_org_specs_from_plan(plan):
@@ -114,24 +125,34 @@ def up(plan: Plan, crypto_root: Path, options: KubeOptions, *,
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
     helm = _helm(options)
-    values_options = ValuesOptions(secrets_mode=options.secrets,
-                                   image_registry=options.image_registry)
+    values_options = ValuesOptions(
+        secrets_mode=options.secrets, image_registry=options.image_registry
+    )
     for org in plan.orgs:
-        change = ensure_release(helm, name=release_name(org), namespace=org.namespace,
-                                values=org_values(plan, org, values_options))
+        change = ensure_release(
+            helm,
+            name=release_name(org),
+            namespace=org.namespace,
+            values=org_values(plan, org, values_options),
+        )
         result.releases.append(change)
         report(str(change))
     if options.wait:
         namespaces = [org.namespace for org in plan.orgs]
         result.workloads = wait_ready(
-            api, namespaces, timeout=options.timeout,
+            api,
+            namespaces,
+            timeout=options.timeout,
             on_progress=lambda ws: report(
-                f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"))
+                f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"
+            ),
+        )
     return result
 
 
-def down(plan: Plan, options: KubeOptions, *, purge: bool = False,
-         report: Report = lambda _: None) -> list[str]:
+def down(
+    plan: Plan, options: KubeOptions, *, purge: bool = False, report: Report = lambda _: None
+) -> list[str]:
     """Uninstall every release; with ``purge`` also delete key material, policies and the
     namespaces (and with them the ledgers' volumes). Absent things are skipped."""
     from baas.kubernetes.values import release_name
@@ -173,6 +194,16 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
     existing = {ns.metadata.name for ns in core.list_namespace().items}
     namespaces = {org.namespace: org.namespace in existing for org in plan.orgs}
     workloads = workload_status(api, [ns for ns, ok in namespaces.items() if ok])
-    return {"namespaces": namespaces,
-            "workloads": [{"kind": w.kind, "namespace": w.namespace, "name": w.name,
-                           "ready": w.ready, "wanted": w.wanted} for w in workloads]}
+    return {
+        "namespaces": namespaces,
+        "workloads": [
+            {
+                "kind": w.kind,
+                "namespace": w.namespace,
+                "name": w.name,
+                "ready": w.ready,
+                "wanted": w.wanted,
+            }
+            for w in workloads
+        ],
+    }

@@ -21,26 +21,38 @@ def reviewer_manifests(*, network: str, namespace: str) -> list[dict[str, Any]]:
     """The ServiceAccount and the ClusterRoleBinding that lets it call TokenReview."""
     labels = {"app.kubernetes.io/managed-by": "baas", "baas.io/network": network}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"name": REVIEWER, "namespace": namespace, "labels": labels}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-         "metadata": {"name": f"{network}-{REVIEWER}", "labels": labels},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                     "name": "system:auth-delegator"},
-         "subjects": [{"kind": "ServiceAccount", "name": REVIEWER, "namespace": namespace}]},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": REVIEWER, "namespace": namespace, "labels": labels},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{network}-{REVIEWER}", "labels": labels},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "system:auth-delegator",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": REVIEWER, "namespace": namespace}],
+        },
     ]
 
 
-def ensure_reviewer(api_client: Any, *, network: str, namespace: str,
-                    ttl_seconds: int = 3600) -> tuple[list[ObjectChange], SecretStr]:
+def ensure_reviewer(
+    api_client: Any, *, network: str, namespace: str, ttl_seconds: int = 3600
+) -> tuple[list[ObjectChange], SecretStr]:
     """Apply the reviewer objects; return the changes and a fresh token (``SecretStr``)."""
     from kubernetes import client
 
     changes = ensure_objects(api_client, reviewer_manifests(network=network, namespace=namespace))
     request = client.AuthenticationV1TokenRequest(
-        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=ttl_seconds))
+        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=ttl_seconds)
+    )
     token = client.CoreV1Api(api_client).create_namespaced_service_account_token(
-        REVIEWER, namespace, request)
+        REVIEWER, namespace, request
+    )
     return changes, SecretStr(token.status.token)
 
 

@@ -215,6 +215,11 @@ class VaultStore(SecretStore):
     def mount(self) -> str:
         return self._mount
 
+    @property
+    def address(self) -> str:
+        """The Vault server's URL (never holds credentials)."""
+        return self._addr()
+
     def describe(self) -> str:
         return (
             f"vault at {self._addr()} kv-v2 mount {self._mount!r} (token from {self._token_source})"
