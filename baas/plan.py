@@ -104,6 +104,7 @@ class ChaincodePlan:
     endorsement: str
     endorsement_is_default: bool
     init_required: bool
+    image: str | None = None
     sequence: int = 1
 
     @property
@@ -192,6 +193,7 @@ def build(network: Network) -> Plan:
             endorsement=cc.endorsement or DEFAULT_ENDORSEMENT,
             endorsement_is_default=cc.endorsement is None,
             init_required=cc.init_required,
+            image=cc.image,
         )
         for cc in network.spec.chaincodes
     )

@@ -12,7 +12,7 @@
 # stdout: HELM=<path>. Progress goes to stderr.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=install-lib.sh
+# shellcheck source=scripts/install-lib.sh
 source "$here/install-lib.sh"
 
 HELM_VERSION=v3.17.2

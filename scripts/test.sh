@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): lint, type-check, then the whole pytest suite, including
+# The test command (README, .ci/run): install what the suite needs (each step cached and skipped
+# when present at its pinned version), lint, type-check, then the whole pytest suite, including
 # the tests against real servers (OpenBao, etcd + kube-apiserver, helm), which the suite starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-system.sh
 bash scripts/venv.sh
+echo "==> real components (cached under ~/.cache/baas)" >&2
+bash scripts/install-helm.sh >/dev/null
+bash scripts/install-netpol-tools.sh >/dev/null
+bash scripts/install-kube.sh >/dev/null
 echo "==> ruff" >&2
 .venv/bin/ruff check baas topology pki tests bench
 echo "==> mypy" >&2

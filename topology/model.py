@@ -136,6 +136,13 @@ class Chaincode(_Strict):
     init_required: bool = Field(
         default=False, alias="initRequired", description="Call Init once after commit."
     )
+    image: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Container image of the chaincode-as-a-service server (Kubernetes target); "
+        "each organisation serving the chaincode runs it.",
+    )
 
 
 class PKISettings(_Strict):

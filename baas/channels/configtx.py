@@ -24,7 +24,7 @@ for ``configtxgen -printOrg`` and for people. Pure: same plan, same text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -265,10 +265,3 @@ def configtx_yaml(plan: Plan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DO
         width=1000,
     )
     return HEADER + body
-
-
-def channel_orgs(plan: Plan, channel: ChannelPlan) -> Sequence[OrgPlan]:
-    """Every organisation taking part in ``channel`` (members, then orderer organisations not
-    already listed), in plan order of appearance."""
-    names = dict.fromkeys((*channel.members, *channel.orderer_orgs))
-    return [plan.org(name) for name in names]

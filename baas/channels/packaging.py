@@ -28,7 +28,6 @@ chaincode Service and ``root_cert`` (PEM contents) in connection.json.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import struct
@@ -47,6 +46,7 @@ DIAL_TIMEOUT = "10s"
 PACKAGE_TYPE = "ccaas"
 
 _STORED_BLOCK_MAX = 0xFFFF
+_NUL = b"\0"
 
 
 def check_label(label: str) -> str:
@@ -81,19 +81,21 @@ def gzip_stored(data: bytes) -> bytes:
 
 def tar_files(files: list[tuple[str, bytes]]) -> bytes:
     """A USTAR archive of regular files in the given order, with fixed metadata (mtime 0,
-    uid/gid 0, empty user/group names, mode 0644)."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data in files:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            info.type = tarfile.REGTYPE
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    uid/gid 0, empty user/group names, mode 0644), ended by the two zero blocks POSIX requires
+    but not padded to a 10 KiB record (readers do not need it; it would only add zeros)."""
+    out = bytearray()
+    for name, data in files:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mtime = 0
+        info.mode = 0o644
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.type = tarfile.REGTYPE
+        out += info.tobuf(format=tarfile.USTAR_FORMAT, encoding="utf-8", errors="strict")
+        out += data + _NUL * (-len(data) % tarfile.BLOCKSIZE)
+    out += _NUL * (2 * tarfile.BLOCKSIZE)
+    return bytes(out)
 
 
 def _json(value: object) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from baas.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
 from baas.kubernetes.cluster import ClusterTarget, api_client
@@ -22,6 +22,9 @@ from baas.kubernetes.policies import network_policies, vault_egress_policies
 from baas.kubernetes.readiness import Workload, wait_ready, workload_status
 from baas.kubernetes.releases import HelmSettings, ReleaseChange, ensure_release, uninstall_release
 from baas.plan import Plan
+
+if TYPE_CHECKING:
+    from baas.kubernetes.bootstrap import BootstrapResult
 
 SecretsMode = Literal["kubernetes", "vault"]
 Report = Callable[[str], None]
@@ -47,6 +50,7 @@ class UpResult:
     secrets: dict[str, str] = field(default_factory=dict)
     releases: list[ReleaseChange] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
+    bootstrap: BootstrapResult | None = None
 
     @property
     def changed(self) -> bool:
@@ -54,6 +58,7 @@ class UpResult:
             any(c.action != "unchanged" for c in self.objects)
             or any(v != "unchanged" for v in self.secrets.values())
             or any(r.action != "unchanged" for r in self.releases)
+            or (self.bootstrap is not None and self.bootstrap.changed)
         )
 
 
@@ -137,6 +142,16 @@ def up(
         )
         result.releases.append(change)
         report(str(change))
+    # channels and chaincode: the toolbox Job (it runs once the nodes answer)
+    from baas.kubernetes.bootstrap import BootstrapOptions, ensure_bootstrap
+
+    result.bootstrap = ensure_bootstrap(
+        api,
+        plan,
+        crypto_root,
+        BootstrapOptions(image_registry=options.image_registry),
+        on_change=lambda c: report(str(c)),
+    )
     if options.wait:
         namespaces = [org.namespace for org in plan.orgs]
         result.workloads = wait_ready(
@@ -146,6 +161,14 @@ def up(
             on_progress=lambda ws: report(
                 f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"
             ),
+        )
+        from baas.kubernetes.bootstrap import wait_bootstrap
+
+        wait_bootstrap(
+            api,
+            plan,
+            timeout=options.timeout,
+            on_progress=lambda st: report(f"bootstrap job {st.job}: {st.state}"),
         )
     return result
 
@@ -173,6 +196,12 @@ def down(
             store.remove_org_access(plan.network, org.name)
         done.append(f"{options.secrets} secrets of {org.name}: {removed} deleted")
         report(done[-1])
+    # the toolbox Job (and its pods), Secret and ConfigMap
+    from baas.kubernetes.bootstrap import delete_bootstrap
+
+    for deleted in delete_bootstrap(api, plan):
+        done.append(str(deleted))
+        report(str(deleted))
     from baas.kubernetes import vault_auth
 
     # Policies and the reviewer go explicitly: namespace deletion is finished asynchronously by
@@ -194,6 +223,9 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
     existing = {ns.metadata.name for ns in core.list_namespace().items}
     namespaces = {org.namespace: org.namespace in existing for org in plan.orgs}
     workloads = workload_status(api, [ns for ns, ok in namespaces.items() if ok])
+    from baas.kubernetes.bootstrap import bootstrap_status
+
+    boot = bootstrap_status(api, plan)
     return {
         "namespaces": namespaces,
         "workloads": [
@@ -206,4 +238,5 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
             }
             for w in workloads
         ],
+        "bootstrap": {"job": boot.job, "state": boot.state, "message": boot.message},
     }

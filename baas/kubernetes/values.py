@@ -162,8 +162,21 @@ def org_values(plan: Plan, org: OrgPlan, options: ValuesOptions | None = None) -
                 "fields": dict(_VAULT_FIELDS),
             },
         },
+        "chaincodeServers": _chaincode_servers(plan, org, opts),
         "serviceAccount": {"create": True, "name": service_account_name(org)},
     }
+
+
+def _chaincode_servers(plan: Plan, org: OrgPlan, opts: ValuesOptions) -> dict[str, Any]:
+    """Per served chaincode with an ``image``: the server image and the package ID it must
+    announce (the org's own package, whose connection.json dials this org's server)."""
+    from baas.channels.packaging import package_ids
+
+    with_image = [cc for cc in served_chaincodes(plan, org) if cc.image]
+    if not with_image:
+        return {}
+    ids = package_ids(plan, org, cluster_domain=opts.cluster_domain)
+    return {cc.name: {"image": cc.image, "packageId": ids[cc.name]} for cc in with_image}
 
 
 def vault_identity_path(plan: Plan, org: OrgPlan, identity: str, *, mount: str = "baas") -> str:

@@ -1,0 +1,192 @@
+"""configtx.yaml generated from every example: parsed back with yaml and checked against the
+fabric-samples test-network layout (etcdraft and BFT)."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import topology
+from baas import plan as planning
+from baas.channels import configtx, layout
+from baas.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+@cache
+def _plan(example: Path) -> planning.Plan:
+    return planning.build(topology.load(example).network)
+
+
+def _parsed(plan: planning.Plan) -> dict[str, Any]:
+    text = configtx.configtx_yaml(plan)
+    assert "&id" not in text and "*id" not in text  # no anchors/aliases
+    doc: dict[str, Any] = yaml.safe_load(text)
+    return doc
+
+
+def _host(ns: str, svc: str) -> str:
+    return f"{svc}.{ns}.svc.cluster.local"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_gives_one_profile_per_channel(example: Path) -> None:
+    plan = _plan(example)
+    doc = _parsed(plan)
+    assert set(doc) == {"Organizations", "Capabilities", "Profiles"}
+    assert list(doc["Profiles"]) == [ch.name for ch in plan.channels]
+    assert [o["ID"] for o in doc["Organizations"]] == [o.msp_id for o in plan.orgs]
+    for channel in plan.channels:
+        profile = doc["Profiles"][configtx.profile_name(channel)]
+        assert set(profile) == {"Policies", "Capabilities", "Orderer", "Application"}
+        assert [o["ID"] for o in profile["Application"]["Organizations"]] == [
+            plan.org(m).msp_id for m in channel.members
+        ]
+        assert [o["ID"] for o in profile["Orderer"]["Organizations"]] == [
+            plan.org(m).msp_id for m in channel.orderer_orgs
+        ]
+        assert profile["Application"]["Capabilities"] == {"V2_5": True}
+        assert profile["Orderer"]["Capabilities"] == {"V2_0": True}
+        assert "Addresses" not in profile["Orderer"]
+        app_policies = profile["Application"]["Policies"]
+        assert app_policies["LifecycleEndorsement"] == {
+            "Type": "ImplicitMeta",
+            "Rule": "MAJORITY Endorsement",
+        }
+        assert app_policies["Endorsement"] == app_policies["LifecycleEndorsement"]
+        assert profile["Orderer"]["Policies"]["BlockValidation"]["Rule"] == "ANY Writers"
+        assert {k: v["Rule"] for k, v in profile["Policies"].items()} == {
+            "Readers": "ANY Readers",
+            "Writers": "ANY Writers",
+            "Admins": "MAJORITY Admins",
+        }
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_organizations_msp_dirs_policies_endpoints_anchors(example: Path) -> None:
+    plan = _plan(example)
+    orgs = {o["ID"]: o for o in _parsed(plan)["Organizations"]}
+    for org in plan.orgs:
+        entry = orgs[org.msp_id]
+        assert entry["Name"] == org.msp_id
+        assert entry["MSPDir"] == f"{layout.CRYPTO_DIR}/{org.name}/msp"
+        rules = {k: v["Rule"] for k, v in entry["Policies"].items()}
+        assert all(v["Type"] == "Signature" for v in entry["Policies"].values())
+        assert rules["Admins"] == f"OR('{org.msp_id}.admin')"
+        if org.orderers:
+            assert entry["OrdererEndpoints"] == [
+                f"{_host(org.namespace, o.service)}:7050" for o in org.orderers
+            ]
+        else:
+            assert "OrdererEndpoints" not in entry
+        if org.peers:
+            m = org.msp_id
+            extra = f", '{m}.orderer'" if org.orderers else ""
+            assert rules["Readers"] == f"OR('{m}.admin', '{m}.peer', '{m}.client'{extra})"
+            assert rules["Writers"] == f"OR('{m}.admin', '{m}.client'{extra})"
+            assert rules["Endorsement"] == f"OR('{m}.peer')"
+            assert entry["AnchorPeers"] == [
+                {"Host": _host(org.namespace, p.service), "Port": 7051} for p in org.anchor_peers
+            ]
+        else:
+            assert rules["Readers"] == rules["Writers"] == f"OR('{org.msp_id}.member')"
+            assert "AnchorPeers" not in entry and "Endorsement" not in rules
+
+
+def test_two_orgs_matches_test_network_policies() -> None:
+    plan = _plan(ROOT / "examples" / "two-orgs.yaml")
+    orgs = {o["ID"]: o for o in _parsed(plan)["Organizations"]}
+    assert orgs["Org1MSP"]["Policies"]["Readers"]["Rule"] == (
+        "OR('Org1MSP.admin', 'Org1MSP.peer', 'Org1MSP.client')"
+    )
+    assert orgs["OrdererMSP"]["Policies"]["Writers"]["Rule"] == "OR('OrdererMSP.member')"
+    assert orgs["Org2MSP"]["AnchorPeers"] == [
+        {"Host": "peer0.supplychain-org2.svc.cluster.local", "Port": 7051}
+    ]
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in EXAMPLES if _plan(e).consensus == "etcdraft"], ids=lambda p: p.stem
+)
+def test_etcdraft_consenters(example: Path) -> None:
+    plan = _plan(example)
+    doc = _parsed(plan)
+    assert doc["Capabilities"]["Channel"] == {"V2_0": True}
+    for channel in plan.channels:
+        orderer = doc["Profiles"][channel.name]["Orderer"]
+        assert doc["Profiles"][channel.name]["Capabilities"] == {"V2_0": True}
+        assert orderer["OrdererType"] == "etcdraft"
+        assert "SmartBFT" not in orderer and "ConsenterMapping" not in orderer
+        nodes = configtx.consenters(plan, channel)
+        assert [n.fqdn for n in nodes] == list(channel.consenters)
+        cert = "{}/{}/orderers/{}/tls/server.crt"
+        assert orderer["EtcdRaft"]["Consenters"] == [
+            {
+                "Host": _host(n.namespace, n.service),
+                "Port": 7055,  # the chart's separate cluster listener
+                "ClientTLSCert": cert.format(layout.CRYPTO_DIR, n.org, n.name),
+                "ServerTLSCert": cert.format(layout.CRYPTO_DIR, n.org, n.name),
+            }
+            for n in nodes
+        ]
+
+
+def test_bft_profile() -> None:
+    plan = _plan(ROOT / "examples" / "bft.yaml")
+    assert plan.consensus == "BFT"
+    doc = _parsed(plan)
+    assert doc["Capabilities"]["Channel"] == {"V3_0": True}
+    profile = doc["Profiles"]["mychannel"]
+    assert profile["Capabilities"] == {"V3_0": True}
+    orderer = profile["Orderer"]
+    assert orderer["OrdererType"] == "BFT"
+    assert "Addresses" not in orderer and "EtcdRaft" not in orderer
+    assert orderer["SmartBFT"]["RequestBatchMaxCount"] == 100
+    assert orderer["SmartBFT"]["LeaderHeartbeatTimeout"] == "1m0s"
+    mapping = orderer["ConsenterMapping"]
+    assert [m["ID"] for m in mapping] == [1, 2, 3, 4]
+    for entry, index in zip(mapping, range(4), strict=True):
+        name = f"orderer{index}"
+        base = f"{layout.CRYPTO_DIR}/ordererorg/orderers/{name}"
+        assert entry == {
+            "ID": index + 1,
+            "Host": f"{name}.bftnet-ordererorg.svc.cluster.local",
+            "Port": 7055,
+            "MSPID": "OrdererMSP",
+            "Identity": f"{base}/msp/signcerts/cert.pem",
+            "ClientTLSCert": f"{base}/tls/server.crt",
+            "ServerTLSCert": f"{base}/tls/server.crt",
+        }
+
+
+def test_cluster_domain_is_used_everywhere() -> None:
+    plan = _plan(ROOT / "examples" / "two-orgs.yaml")
+    text = configtx.configtx_yaml(plan, cluster_domain="k8s.internal")
+    assert "cluster.local" not in text
+    assert "orderer0.supplychain-ordererorg.svc.k8s.internal:7050" in text
+
+
+def test_output_is_deterministic() -> None:
+    plan = _plan(ROOT / "examples" / "bft.yaml")
+    assert configtx.configtx_yaml(plan) == configtx.configtx_yaml(plan)
+    assert configtx.configtx_yaml(plan).startswith("# configtx.yaml generated by baas")
+
+
+def test_bft_on_fabric_2_is_refused() -> None:
+    plan = dataclasses.replace(_plan(ROOT / "examples" / "bft.yaml"), fabric_version="2.5")
+    with pytest.raises(UsageError, match="BFT ordering needs Fabric 3"):
+        configtx.configtx(plan)
+
+
+def test_channel_without_orderers_is_refused() -> None:
+    plan = _plan(ROOT / "examples" / "two-orgs.yaml")
+    channel = dataclasses.replace(plan.channels[0], orderer_orgs=())
+    with pytest.raises(UsageError, match="no orderer"):
+        configtx.configtx(dataclasses.replace(plan, channels=(channel,)))
