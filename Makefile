@@ -10,6 +10,7 @@ demo: venv
 	.venv/bin/baas plan examples/two-orgs.yaml
 	.venv/bin/baas pki generate examples/two-orgs.yaml --out .demo/crypto
 	.venv/bin/baas pki status examples/two-orgs.yaml --out .demo/crypto
+	.venv/bin/baas render examples/two-orgs.yaml --out .demo/render
 
 test: venv
 	bash scripts/test.sh
@@ -22,4 +23,6 @@ typecheck: venv
 	.venv/bin/mypy
 
 bench: venv
+	.venv/bin/python bench/topology_bench.py
 	.venv/bin/python bench/pki_bench.py
+	.venv/bin/python bench/render_bench.py

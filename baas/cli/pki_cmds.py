@@ -149,7 +149,8 @@ def generate_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format 
 
 
 def status_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = FMT_OPT) -> None:
-    """List every certificate with its subject, expiry and days left (flags < 30 days)."""
+    """List every certificate with its expiry and days left (flags < 30 days); ``-o json``
+    adds subjects and serials."""
     from pki import status
 
     orgs, _, root = _load(file, out)
@@ -161,10 +162,9 @@ def status_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = 
     styles = {"ok": "green", "expiring": "yellow", "expired": "red", "revoked": "red"}
     table = Table(box=None)
     table.add_column("org", no_wrap=True)
-    table.add_column("certificate", overflow="fold", min_width=16)
+    table.add_column("certificate", no_wrap=True)
     for column in ("kind", "expires", "days", "state"):
         table.add_column(column, no_wrap=True)
-    table.add_column("subject", overflow="fold", min_width=24)
     for r in rows:
         style = styles.get(r.state, "red")
         table.add_row(
@@ -174,9 +174,8 @@ def status_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = 
             r.not_after.strftime("%Y-%m-%d") if r.not_after else "-",
             "-" if r.days_left is None else str(r.days_left),
             f"[{style}]{r.state}[/{style}]",
-            r.subject or "-",
         )
-    output.err.print(table)
+    output.out.print(table)
     attention = [r for r in rows if r.needs_attention]
     if attention:
         output.err.print(

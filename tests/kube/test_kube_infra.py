@@ -33,14 +33,12 @@ def api(kube_cluster: KubeCluster) -> Iterator[client.ApiClient]:
     try:
         yield api_client
     finally:
-        api_client.close()  # type: ignore[no-untyped-call]
+        api_client.close()
 
 
 @pytest.fixture
 def dyn(api: client.ApiClient, tmp_path: Path) -> DynamicClient:
-    return DynamicClient(  # type: ignore[no-untyped-call]
-        api, cache_file=str(tmp_path / "discovery.json")
-    )
+    return DynamicClient(api, cache_file=str(tmp_path / "discovery.json"))
 
 
 def _apply(dyn: DynamicClient, manifest: dict[str, Any]) -> Any:

@@ -396,9 +396,7 @@ class KubeCluster:
         """A fresh ``kubernetes.client.ApiClient`` for the admin identity (caller closes it)."""
         from kubernetes import config
 
-        api: ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=str(self.kubeconfig_path)
-        )
+        api: ApiClient = config.new_client_from_config(config_file=str(self.kubeconfig_path))
         return api
 
 
