@@ -356,39 +356,47 @@ def flows(plan: Plan) -> list[Flow]:
         out += _same_org_flows(org, runs_chaincode=org.name in cc_orgs)
         out += _admin_flows(org, toolbox)
     gossip, delivery, cluster = _cross_org_pairs(plan)
-    for a, b in gossip:
-        out.append(
+    kinds = (
+        (
+            gossip,
+            COMPONENT_PEER,
+            COMPONENT_PEER,
+            PORTS.peer,
+            "gossip, endorsement",
+            "peer-gossip-{src}",
+            "peer-gossip-{dst}",
+        ),
+        (
+            delivery,
+            COMPONENT_PEER,
+            COMPONENT_ORDERER,
+            PORTS.orderer,
+            "broadcast, deliver",
+            "orderer-from-peers-{src}",
+            "peer-to-orderers-{dst}",
+        ),
+        (
+            cluster,
+            COMPONENT_ORDERER,
+            COMPONENT_ORDERER,
+            PORTS.orderer_cluster,
+            "orderer cluster",
+            "orderer-cluster-{src}",
+            "orderer-cluster-{dst}",
+        ),
+    )
+    for pairs, src_component, dst_component, port, purpose, ingress, egress in kinds:
+        out += [
             Flow(
-                _pods(by_name[a].namespace, COMPONENT_PEER),
-                _pods(by_name[b].namespace, COMPONENT_PEER),
-                _tcp(PORTS.peer),
-                "gossip, endorsement",
-                f"peer-gossip-{a}",
-                f"peer-gossip-{b}",
+                _pods(by_name[src].namespace, src_component),
+                _pods(by_name[dst].namespace, dst_component),
+                _tcp(port),
+                purpose,
+                ingress.format(src=src, dst=dst),
+                egress.format(src=src, dst=dst),
             )
-        )
-    for m, o in delivery:
-        out.append(
-            Flow(
-                _pods(by_name[m].namespace, COMPONENT_PEER),
-                _pods(by_name[o].namespace, COMPONENT_ORDERER),
-                _tcp(PORTS.orderer),
-                "broadcast, deliver",
-                f"orderer-from-peers-{m}",
-                f"peer-to-orderers-{o}",
-            )
-        )
-    for a, b in cluster:
-        out.append(
-            Flow(
-                _pods(by_name[a].namespace, COMPONENT_ORDERER),
-                _pods(by_name[b].namespace, COMPONENT_ORDERER),
-                _tcp(PORTS.orderer_cluster),
-                "orderer cluster",
-                f"orderer-cluster-{a}",
-                f"orderer-cluster-{b}",
-            )
-        )
+            for src, dst in pairs
+        ]
     return sorted(
         out,
         key=lambda f: (

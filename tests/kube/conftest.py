@@ -1,14 +1,20 @@
 """Fixtures for the `kube` suite: a real etcd + kube-apiserver, and the cached helm binary."""
 
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
-# `tests.support` must be importable whichever way pytest is started; harmless once the
-# project sets `pythonpath = ["."]` for pytest.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+import pytest
+from kubernetes import client
 
-from tests.support.kubeapi import helm_binary, kube_binaries, kube_cluster  # noqa: E402
+from tests.support.kubeapi import KubeCluster, helm_binary, kube_binaries, kube_cluster
 
-__all__ = ["helm_binary", "kube_binaries", "kube_cluster"]
+__all__ = ["api", "helm_binary", "kube_binaries", "kube_cluster"]
+
+
+@pytest.fixture
+def api(kube_cluster: KubeCluster) -> Iterator[client.ApiClient]:
+    """An admin API client for the session's test API server, closed after the test."""
+    api_client = kube_cluster.api_client()
+    try:
+        yield api_client
+    finally:
+        api_client.close()

@@ -9,7 +9,6 @@ Terminating forever without a namespace controller).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +23,10 @@ from baas.errors import OperationError
 from baas.kubernetes import bootstrap
 from baas.kubernetes.applying import ObjectChange, ensure_objects
 from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
-from tests.support.kubeapi import KubeCluster
 
 pytestmark = pytest.mark.kube
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def api(kube_cluster: KubeCluster) -> Iterator[client.ApiClient]:
-    api_client = kube_cluster.api_client()
-    try:
-        yield api_client
-    finally:
-        api_client.close()
 
 
 @pytest.fixture

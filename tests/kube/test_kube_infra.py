@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,6 @@ from tests.support.kubeapi import KubeCluster
 pytestmark = pytest.mark.kube
 
 FIELD_MANAGER = "baas"
-
-
-@pytest.fixture
-def api(kube_cluster: KubeCluster) -> Iterator[client.ApiClient]:
-    api_client = kube_cluster.api_client()
-    try:
-        yield api_client
-    finally:
-        api_client.close()
 
 
 @pytest.fixture

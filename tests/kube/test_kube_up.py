@@ -10,6 +10,7 @@ while another organisation's service account is refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -227,6 +228,14 @@ def vault_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _vault_env(bao: OpenBao) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VAULT_ADDR", bao.addr)
+        mp.setenv("VAULT_TOKEN", bao.root_token)
+        yield
+
+
 def _sa_token(cluster: KubeCluster, namespace: str, account: str) -> str:
     from kubernetes import client
 
@@ -245,10 +254,7 @@ def test_vault_store_and_kubernetes_auth_through_tokenreview(
     vault_topology: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = {"VAULT_ADDR": bao.addr, "VAULT_TOKEN": bao.root_token}
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
+    with _vault_env(bao):
         code, text = _baas(
             capsys,
             "up",
@@ -296,9 +302,7 @@ def test_vault_store_and_kubernetes_auth_through_tokenreview(
         hvac.Client(url=bao.addr).auth.kubernetes.login(
             role="baas-vaultnet-org1", jwt=_sa_token(kube_cluster, "vaultnet-org2", "org2-fabric")
         )
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
+    with _vault_env(bao):
         code, text = _baas(
             capsys,
             "down",

@@ -29,24 +29,10 @@ from tests.support.nca import (
     parse_connections,
     parse_connectivity,
 )
+from tests.support.topologies import ISLANDS
 
 REPO = Path(__file__).resolve().parents[2]
 
-ISLANDS = """
-apiVersion: baas/v1alpha1
-kind: Network
-metadata: {name: islands}
-spec:
-  domain: example.com
-  organizations:
-    - {name: ord1, mspId: Ord1MSP, orderers: [{name: orderer0}]}
-    - {name: ord2, mspId: Ord2MSP, orderers: [{name: orderer0}]}
-    - {name: a, mspId: AMSP, peers: [{name: peer0}]}
-    - {name: b, mspId: BMSP, peers: [{name: peer0}]}
-  channels:
-    - {name: cha, organizations: [a], orderers: [ord1]}
-    - {name: chb, organizations: [b], orderers: [ord1, ord2]}
-"""
 
 # Ports probed for every pair of pods: every Fabric port, DNS, and two unrelated ones.
 PROBES: tuple[tuple[int, str], ...] = (

@@ -13,26 +13,12 @@ from baas.errors import UsageError
 from baas.kubernetes import namespaces as ns_mod
 from baas.kubernetes import policies
 from baas.plan import Plan, build
+from tests.support.topologies import ISLANDS
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 KUBE_VERSION = "1.34"  # scripts/install-kube.sh pins kube-apiserver v1.34
 
-ISLANDS = """
-apiVersion: baas/v1alpha1
-kind: Network
-metadata: {name: islands}
-spec:
-  domain: example.com
-  organizations:
-    - {name: ord1, mspId: Ord1MSP, orderers: [{name: orderer0}]}
-    - {name: ord2, mspId: Ord2MSP, orderers: [{name: orderer0}]}
-    - {name: a, mspId: AMSP, peers: [{name: peer0}]}
-    - {name: b, mspId: BMSP, peers: [{name: peer0}]}
-  channels:
-    - {name: cha, organizations: [a], orderers: [ord1]}
-    - {name: chb, organizations: [b], orderers: [ord1, ord2]}
-"""
 
 
 def plan_of(path: Path) -> Plan:
