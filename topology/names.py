@@ -20,6 +20,11 @@ def namespace(network: Network, org: str) -> str:
     return f"{network.metadata.name}-{org}"
 
 
+def toolbox_namespace(network: Network) -> str:
+    """``<network>-toolbox``: where baas runs its admin jobs (channel joins, lifecycle)."""
+    return f"{network.metadata.name}-toolbox"
+
+
 def admin_identity(network: Network, org: str) -> str:
     """``Admin@<org>.<domain>``: the organisation's admin, always issued."""
     return f"Admin@{org_domain(network, org)}"

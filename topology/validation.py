@@ -85,6 +85,13 @@ def _organizations(net: Network) -> Iterator[Finding]:
                 "add a 'peers' or an 'orderers' list",
             )
         ns = names.namespace(net, org.name)
+        if ns == names.toolbox_namespace(net):
+            yield _error(
+                f"{path}.name",
+                f"organisation name {org.name!r} is reserved: its namespace {ns!r} is the one "
+                "baas runs its admin jobs in",
+                "rename the organisation",
+            )
         if len(ns) > MAX_NAMESPACE:
             yield _error(
                 f"{path}.name",

@@ -361,3 +361,10 @@ def test_every_cross_field_error_is_reported_at_once(errors: Errors, doc: Doc) -
         "spec.channels[0].organizations[2]",
         "spec.chaincodes[0].path",
     } <= found
+
+
+def test_org_named_toolbox_is_reserved(errors: Errors, doc: Doc) -> None:
+    doc["spec"]["organizations"][2]["name"] = "toolbox"
+    doc["spec"]["channels"][0]["organizations"] = ["org1", "toolbox"]
+    diag = _at(errors(doc), "spec.organizations[2].name")
+    assert "reserved" in diag.message and "supplychain-toolbox" in diag.message
