@@ -87,3 +87,38 @@ def status(file: Path, *, target: Target, kube: Any = None) -> dict[str, Any]:
 
     loaded = load(file)
     return runtime.status(planning.build(loaded.network), kube or runtime.KubeOptions())
+
+
+def smoke(
+    file: Path, *, target: Target, kube: Any = None, on_check: Callable[[Any], None] | None = None
+) -> Any:
+    """End-to-end checks of the deployed network on ``target``; returns a
+    :class:`baas.kubernetes.smoke.SmokeReport` (its ``passed`` says whether every check
+    passed). ``on_check`` sees each check's result as soon as it is known. ``kube.timeout`` is
+    each helm test pod's timeout."""
+    if target == "local":
+        raise _local_unavailable()
+    from baas.kubernetes import runtime
+    from baas.kubernetes import smoke as smoke_checks
+
+    loaded = load(file)
+    return smoke_checks.smoke(
+        planning.build(loaded.network), kube or runtime.KubeOptions(), on_check=on_check
+    )
+
+
+def plan_changes(file: Path, *, target: Target, kube: Any = None) -> Any:
+    """What ``up`` would change on ``target``, read-only: a
+    :class:`baas.kubernetes.planning.ChangePlan`. Writes nothing — not the crypto tree (when it
+    does not exist yet, every identity is reported as to be issued), not the cluster."""
+    if target == "local":
+        raise _local_unavailable()
+    from baas.kubernetes import planning as kube_planning
+    from baas.kubernetes import runtime
+
+    loaded = load(file)
+    return kube_planning.plan_changes(
+        planning.build(loaded.network),
+        crypto_dir(loaded.network.metadata.name),
+        kube or runtime.KubeOptions(),
+    )

@@ -116,7 +116,42 @@ def status(
     )
 
 
+def smoke(
+    file: Path = FILE,
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
+    timeout: float = typer.Option(300.0, "--timeout", help="Seconds each helm test pod may take."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+) -> None:
+    """End-to-end checks of the running network, one PASS/FAIL/SKIP line each (exit 1 if any
+    check does not pass): workloads ready, bootstrap Job succeeded, `helm test` per org."""
+    from baas import services
+    from baas.kubernetes.smoke import CheckResult, format_check
+
+    def show(check: CheckResult) -> None:
+        if not as_json:
+            for line in format_check(check):
+                output.out.print(line, markup=False)
+
+    if not as_json:
+        output.err.print(f"[bold]baas smoke[/bold] {file} → {target.value}")
+    report = services.smoke(
+        file,
+        target=target.value,
+        kube=_kube(kubeconfig, context, SecretsOpt.kubernetes, timeout=timeout),
+        on_check=show,
+    )
+    if as_json:
+        output.print_json(report.to_dict())
+    else:
+        output.out.print(report.summary(), markup=False)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(up)
     app.command()(down)
     app.command()(status)
+    app.command()(smoke)

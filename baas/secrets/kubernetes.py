@@ -291,15 +291,22 @@ class KubernetesStore(SecretStore):
         return f"kubernetes secrets via {self._api.describe()}"
 
     def ensure_identity(self, network: str, bundle: IdentityBundle) -> Change:
+        """Ensure both Secrets of ``bundle``. Ownership of every existing Secret is checked before
+        anything is written, so a refusal leaves the identity untouched."""
+        wanted = build_secrets(network, bundle)
+        current = [
+            self._api.get_secret(d["metadata"]["namespace"], d["metadata"]["name"]) for d in wanted
+        ]
+        for existing in current:
+            if existing is not None:
+                _check_owner(existing, bundle.name)
         results: list[Change] = []
-        for desired in build_secrets(network, bundle):
+        for desired, existing in zip(wanted, current, strict=True):
             meta = desired["metadata"]
-            existing = self._api.get_secret(meta["namespace"], meta["name"])
             if existing is None:
                 self._api.apply_secret(desired)
                 results.append(Change.CREATED)
                 continue
-            _check_owner(existing, bundle.name)
             if not needs_apply(existing, desired):
                 results.append(Change.UNCHANGED)
                 continue

@@ -304,3 +304,15 @@ def test_store_delete_org_counts_identities() -> None:
     assert store.list_identities("net1", "org1") == []
     assert store.list_identities("net1", "org2") == sorted(b.name for b in org2)
     assert store.delete_org("net1", "org1") == 0
+
+
+def test_refusal_writes_nothing_even_when_only_the_tls_secret_is_foreign() -> None:
+    api = MemorySecretApi()
+    store = KubernetesStore(api)
+    peer = org_bundles("org1", peers=("peer0",), users=())[0]
+    store.ensure_identity("net1", peer)
+    del api.objects[("net1-org1", "peer0-msp")]  # only the TLS Secret (peer0's) remains
+    clash = org_bundles("org1", peers=(), users=("peer0",))[-1]
+    with pytest.raises(UsageError):
+        store.ensure_identity("net1", clash)
+    assert ("net1-org1", "peer0-msp") not in api.objects

@@ -1,0 +1,576 @@
+"""``baas smoke --target kubernetes``: end-to-end checks of a deployed network, each with a verdict.
+
+Checks, in order (each timed; :class:`CheckResult`):
+
+1. ``workloads <org>`` — per organisation with nodes: every peer and orderer StatefulSet exists and
+   has its ready replicas, and every other workload of the release (chaincode servers) is ready
+   (:func:`baas.kubernetes.readiness.workload_status`). On failure the message names each
+   workload that is missing or not ready, and what Kubernetes says about its pods (pending,
+   unschedulable, image pull back-off...).
+2. ``bootstrap job`` — the newest bootstrap Job of the network succeeded
+   (:func:`baas.kubernetes.bootstrap.bootstrap_status`). Pending, running, failed or absent is a
+   failure; a failed Job's message carries the tail of its pod's log (Fabric's own output).
+3. ``helm test <org>`` — per organisation with peers: ``helm test <release> -n <namespace>
+   --timeout <T>``. The chart's test hooks run ``peer channel list`` on each peer as the
+   organisation admin and fail unless every channel of the organisation is listed (a channel
+   joined in excess is not detected: the chart checks presence only). Skipped (with the
+   reason) when the organisation's peers are not ready or the bootstrap Job has not succeeded:
+   the test pods could only time out or report channels nobody joined yet.
+
+``--logs`` is not passed to helm: helm 3.17 deletes test pods with the chart's ``hook-succeeded``
+policy *before* ``--logs`` reads them, so a passing run exits non-zero with "unable to get pod
+logs" (helm/helm#9098, fixed by helm/helm#31579 in a later helm). On failure the test pods are
+kept by helm, and this module reads their logs from the API server instead (tail only).
+
+Not covered, said plainly: the issue's *probe-chaincode* checks (install a probe chaincode,
+submit a transaction through every organisation's peers, query it back) need a probe chaincode
+image, and building one needs Fabric's Go modules (``fabric-chaincode-go``, ``fabric-protos-go``),
+which the module proxy reachable here refuses. They are not faked: no check here claims that a
+transaction was endorsed, ordered or committed.
+
+Reads only; nothing in the cluster is changed except the test pods ``helm test`` creates.
+Failures of the cluster API, helm or the kubeconfig become *failed checks* (message and hint),
+never tracebacks; programming errors still propagate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from baas.errors import BaasError
+from baas.kubernetes.readiness import SELECTOR, Workload, workload_status
+from baas.plan import OrgPlan, Plan
+
+if TYPE_CHECKING:
+    from baas.kubernetes.runtime import KubeOptions
+
+Status = Literal["passed", "failed", "skipped"]
+OnCheck = Callable[["CheckResult"], None]
+
+BOOTSTRAP_CHECK = "bootstrap job"
+TEST_CONTAINER = "channel-list"
+"""The container of the chart's test pods (templates/tests/test-peer-channels.yaml)."""
+LOG_LINES = 20
+"""Lines of a pod's log kept in a failure message."""
+_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+
+
+# --------------------------------------------------------------------------- results (pure)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict. ``message`` says what was found (on failure: what Kubernetes, Fabric
+    or helm said, possibly several lines); ``hint`` what to try; ``seconds`` is wall time
+    (0 for skipped checks)."""
+
+    name: str
+    status: Status
+    seconds: float
+    message: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "passed": self.passed,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    """Every check of one run, in order. ``passed`` only when every check passed (a skipped
+    check always follows a failed one, so it never hides a pass)."""
+
+    network: str
+    target: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.checks)
+
+    def counts(self) -> dict[Status, int]:
+        counts: dict[Status, int] = {"passed": 0, "failed": 0, "skipped": 0}
+        for check in self.checks:
+            counts[check.status] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document: ``network``, ``target``, ``passed``, ``seconds``,
+        ``counts`` and ``checks`` (each :meth:`CheckResult.to_dict`)."""
+        return {
+            "network": self.network,
+            "target": self.target,
+            "passed": self.passed,
+            "seconds": round(self.seconds, 3),
+            "counts": dict(self.counts()),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    def summary(self) -> str:
+        counts = self.counts()
+        parts = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        verdict = "passed" if self.passed else "FAILED"
+        return f"smoke {self.network} ({self.target}): {verdict}: {parts or 'no checks'} in " + (
+            f"{self.seconds:.1f}s"
+        )
+
+
+def format_check(check: CheckResult, *, width: int = 28) -> list[str]:
+    """Text lines of one check: ``PASS  name  1.23s  first line of the message``, then further
+    message lines and the hint (failed and skipped checks) indented below. Pure."""
+    lines = (check.message or "").splitlines() or [""]
+    head = f"{_MARK[check.status]}  {check.name:<{width}} {check.seconds:7.2f}s  {lines[0]}"
+    out = [head.rstrip()]
+    out += [f"      {line}".rstrip() for line in lines[1:]]
+    if check.hint and not check.passed:
+        out.append(f"      hint: {check.hint}")
+    return out
+
+
+def format_report(report: SmokeReport) -> list[str]:
+    """Text lines of a whole report: each check (:func:`format_check`) and a summary. Pure."""
+    width = max((len(c.name) for c in report.checks), default=0)
+    lines = [line for c in report.checks for line in format_check(c, width=width)]
+    return [*lines, report.summary()]
+
+
+def tail(text: str, lines: int = LOG_LINES) -> str:
+    """The last ``lines`` non-blank-trailing lines of ``text``; ``(no output)`` when empty. Pure."""
+    kept = text.strip().splitlines()[-lines:]
+    return "\n".join(kept) or "(no output)"
+
+
+_SUITE = re.compile(r"^TEST SUITE:\s+(\S+)\s*$")
+_PHASE = re.compile(r"^Phase:\s+(\S+)\s*$")
+
+
+def parse_test_suites(helm_output: str) -> list[tuple[str, str]]:
+    """``(test pod, phase)`` pairs from ``helm test``'s status output (``TEST SUITE:`` lines
+    each followed by a ``Phase:`` line); pods without a phase are left out. Pure."""
+    found: list[tuple[str, str]] = []
+    current: str | None = None
+    for line in helm_output.splitlines():
+        suite = _SUITE.match(line.strip())
+        if suite:
+            current = suite.group(1)
+            continue
+        phase = _PHASE.match(line.strip())
+        if phase and current is not None and current != "None":
+            found.append((current, phase.group(1)))
+            current = None
+    return found
+
+
+# --------------------------------------------------------------------------- running checks
+
+
+class _Failed(Exception):
+    """Raised inside a check body: the check fails with this message and hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _external_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions of the outside world that turn a check into a failure (not a traceback)."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    return (BaasError, ApiException, HTTPError, OSError, subprocess.SubprocessError)
+
+
+def status_message(body: Any) -> str:
+    """The ``message`` of a Kubernetes ``Status`` body ("" when there is none). Pure."""
+    try:
+        parsed = json.loads(body) if isinstance(body, str | bytes) else {}
+    except ValueError:
+        return ""
+    return str(parsed.get("message", "")) if isinstance(parsed, dict) else ""
+
+
+def _describe_error(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, _Failed | BaasError):
+        return exc.message, exc.hint
+    status = getattr(exc, "status", None)
+    if status is not None:  # ApiException: its reason and the Status message, never a body
+        detail = status_message(getattr(exc, "body", None)) or str(getattr(exc, "reason", ""))
+        return (
+            f"the Kubernetes API refused (HTTP {status}): {detail}",
+            "check the kubeconfig's user may read StatefulSets, Deployments, Jobs and Pods",
+        )
+    return (
+        f"could not talk to the cluster: {type(exc).__name__}: {exc}",
+        "is the cluster running and reachable? check --kubeconfig / --context",
+    )
+
+
+def run_check(name: str, body: Callable[[], str]) -> CheckResult:
+    """Time ``body``; its return value is the pass message. :class:`_Failed`, baas errors and
+    API/network/subprocess errors give a failed result; anything else propagates."""
+    started = time.monotonic()
+    caught: tuple[type[BaseException], ...] = (_Failed, *_external_errors())
+    try:
+        message = body()
+    except caught as exc:
+        text, hint = _describe_error(exc)
+        return CheckResult(name, "failed", time.monotonic() - started, text, hint)
+    return CheckResult(name, "passed", time.monotonic() - started, message)
+
+
+def skipped(name: str, reason: str) -> CheckResult:
+    return CheckResult(name, "skipped", 0.0, reason)
+
+
+# --------------------------------------------------------------------------- pods (I/O)
+
+
+def _core(api_client: Any) -> Any:
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client)
+
+
+def pod_problem(pod: dict[str, Any]) -> str | None:
+    """What keeps one pod (JSON-shaped, as read from the API) from being ready, in Kubernetes's
+    own words: phase, an unscheduled condition, waiting or terminated containers; ``None`` when
+    it is ready or has completed successfully. Pure."""
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    phase = status.get("phase") or "Unknown"
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    if (conditions.get("Ready") or {}).get("status") == "True" or phase == "Succeeded":
+        return None
+    reasons: list[str] = []
+    scheduled = conditions.get("PodScheduled")
+    if scheduled is not None and scheduled.get("status") != "True":
+        reasons.append(_reason(scheduled.get("reason"), scheduled.get("message")))
+    elif scheduled is None and not (pod.get("spec") or {}).get("nodeName"):
+        reasons.append("not scheduled to a node (is a scheduler running?)")
+    for container in status.get("containerStatuses") or []:
+        state = container.get("state") or {}
+        name = container.get("name", "?")
+        if state.get("waiting"):
+            waiting = state["waiting"]
+            reasons.append(f"{name} {_reason(waiting.get('reason'), waiting.get('message'))}")
+        elif state.get("terminated"):
+            done = state["terminated"]
+            reasons.append(
+                f"{name} terminated: {done.get('reason') or '?'} (exit {done.get('exitCode')})"
+            )
+    return f"pod {meta.get('name', '?')} {phase}: {'; '.join(reasons) or 'not ready'}"
+
+
+def _reason(reason: Any, message: Any) -> str:
+    return ": ".join(str(part) for part in (reason, message) if part) or "no reason given"
+
+
+def _pods(api_client: Any, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+    listed = _core(api_client).list_namespaced_pod(namespace, label_selector=label_selector)
+    items = api_client.sanitize_for_serialization(listed).get("items") or []
+    return [dict(i) for i in items]
+
+
+def pod_problems(api_client: Any, namespace: str, label_selector: str) -> list[str]:
+    """:func:`pod_problem` of every pod matching ``label_selector`` (ready pods give nothing);
+    ``["no pod exists ..."]`` when there is none."""
+    pods = _pods(api_client, namespace, label_selector)
+    if not pods:
+        return [
+            f"no pod exists in {namespace}: is a controller-manager running and does the "
+            f"cluster have schedulable nodes? (`kubectl get events -n {namespace}`)"
+        ]
+    return [p for p in (pod_problem(pod) for pod in pods) if p is not None]
+
+
+def pod_logs(
+    api_client: Any, namespace: str, label_selector: str, *, container: str, lines: int = LOG_LINES
+) -> str:
+    """The log tails of the pods matching ``label_selector`` (``--- pod (phase)`` headers), or
+    why there is none. Never raises for a pod whose container has not started."""
+    from kubernetes.client.exceptions import ApiException
+
+    core = _core(api_client)
+    out: list[str] = []
+    for pod in _pods(api_client, namespace, label_selector):
+        name = str((pod.get("metadata") or {}).get("name"))
+        status = pod.get("status") or {}
+        if not status.get("containerStatuses"):
+            text = "(no log: no container has started)"
+        else:
+            try:
+                text = tail(
+                    str(
+                        core.read_namespaced_pod_log(
+                            name, namespace, container=container, tail_lines=lines
+                        )
+                        or ""
+                    ),
+                    lines,
+                )
+            except ApiException as exc:
+                text = f"(no log: {status_message(exc.body) or exc.reason})"
+        out.append(f"--- {name} ({status.get('phase') or 'Unknown'})\n{text}")
+    return "\n".join(out) or f"(no pod matches {label_selector} in {namespace})"
+
+
+# --------------------------------------------------------------------------- check 1: workloads
+
+
+def _expected_statefulsets(org: OrgPlan) -> list[str]:
+    """StatefulSet names the chart creates for ``org``: one per node, named after it."""
+    return [node.name for node in org.nodes]
+
+
+def workloads_check(api_client: Any, org: OrgPlan) -> tuple[CheckResult, list[Workload] | None]:
+    """The ``workloads <org>`` check and the workloads it read (``None`` when they could not be
+    read; empty when the namespace holds none)."""
+    read: list[list[Workload]] = []
+
+    def body() -> str:
+        read.append(workload_status(api_client, [org.namespace]))
+        found = read[0]
+        have = {w.name for w in found if w.kind == "StatefulSet"}
+        missing = [n for n in _expected_statefulsets(org) if n not in have]
+        pending = [w for w in found if not w.is_ready]
+        if not missing and not pending:
+            return f"{len(found)} ready: " + ", ".join(f"{w.kind} {w.name}" for w in found)
+        parts = [f"not ready: {'; '.join(str(w) for w in pending)}"] if pending else []
+        if missing:
+            parts.append(
+                "missing: " + ", ".join(f"StatefulSet {org.namespace}/{n}" for n in missing)
+            )
+        details = pod_problems(api_client, org.namespace, SELECTOR) if pending else []
+        hint = (
+            "run `baas up` (the release has no such workload)"
+            if missing and not pending
+            else f"`kubectl -n {org.namespace} get pods` and `kubectl -n {org.namespace} "
+            "describe pod NAME` tell why; re-run `baas smoke` once they are ready"
+        )
+        raise _Failed("\n".join(parts + details), hint)
+
+    return run_check(f"workloads {org.name}", body), (read[0] if read else None)
+
+
+def _peers_not_ready(org: OrgPlan, workloads: Sequence[Workload]) -> list[str]:
+    ready = {w.name for w in workloads if w.kind == "StatefulSet" and w.is_ready}
+    return [p.name for p in org.peers if p.name not in ready]
+
+
+# --------------------------------------------------------------------------- check 2: bootstrap
+
+
+def bootstrap_check(api_client: Any, plan: Plan) -> CheckResult:
+    """The ``bootstrap job`` check: passes when the newest bootstrap Job succeeded."""
+    from baas.kubernetes.bootstrap import CONTAINER_NAME, bootstrap_status
+    from baas.kubernetes.namespaces import toolbox_namespace
+
+    namespace = toolbox_namespace(plan)
+
+    def body() -> str:
+        status = bootstrap_status(api_client, plan)
+        if status.state == "succeeded":
+            return f"Job {namespace}/{status.job} succeeded"
+        if status.state == "absent":
+            raise _Failed(f"no bootstrap Job exists in {namespace}", "run `baas up` first")
+        job = f"{namespace}/{status.job}"
+        logs = f"kubectl -n {namespace} logs job/{status.job}"
+        selector = f"job-name={status.job}"
+        if status.state == "failed":
+            output = pod_logs(api_client, namespace, selector, container=CONTAINER_NAME)
+            raise _Failed(
+                f"the bootstrap Job {job} failed: {status.message}\n{output}",
+                f"read its whole output: {logs}; re-running `baas up` retries it",
+            )
+        details = pod_problems(api_client, namespace, selector)
+        raise _Failed(
+            f"the bootstrap Job {job} is {status.state} (active {status.active}, "
+            f"failed attempts {status.failed})" + "".join(f"\n{d}" for d in details),
+            "it joins channels once peers and orderers answer: wait and re-run `baas smoke`; "
+            f"`kubectl -n {namespace} describe job {status.job}`; {logs}",
+        )
+
+    return run_check(BOOTSTRAP_CHECK, body)
+
+
+# --------------------------------------------------------------------------- check 3: helm test
+
+
+@dataclass(frozen=True)
+class HelmTestSettings:
+    """How to run ``helm test``: the binary (``None`` → :func:`baas.kubernetes.helm.helm_binary`,
+    resolved inside the check so a missing helm is a failed check), the kubeconfig and context,
+    and ``timeout``: seconds each test pod may take (helm's ``--timeout``)."""
+
+    kubeconfig: Path
+    context: str | None = None
+    timeout: float = 300.0
+    executable: Path | None = None
+
+
+def helm_test_args(release: str, namespace: str, settings: HelmTestSettings) -> list[str]:
+    """The arguments after the helm binary. Pure."""
+    args = [
+        "test",
+        release,
+        "--namespace",
+        namespace,
+        "--timeout",
+        f"{max(1, round(settings.timeout))}s",
+        "--kubeconfig",
+        str(settings.kubeconfig),
+    ]
+    if settings.context:
+        args += ["--kube-context", settings.context]
+    return args
+
+
+def helm_test_pod_selector(release: str) -> str:
+    """Label selector of a release's ``helm test`` pods (component ``test`` in the chart)."""
+    return f"app.kubernetes.io/instance={release},app.kubernetes.io/component=test"
+
+
+def helm_test_check(
+    api_client: Any, plan: Plan, org: OrgPlan, settings: HelmTestSettings
+) -> CheckResult:
+    """The ``helm test <org>`` check (run it only when the org's peers are ready and the
+    bootstrap Job succeeded). Helm runs the test pods one after the other, each within
+    ``settings.timeout``; the process itself gets that per peer plus a minute."""
+    from baas.kubernetes import helm as helm_mod
+    from baas.kubernetes.values import release_name
+
+    release = release_name(org)
+
+    def body() -> str:
+        executable = settings.executable or helm_mod.helm_binary()
+        limit = settings.timeout * max(1, len(org.peers)) + 60
+        try:
+            done = subprocess.run(
+                [str(executable), *helm_test_args(release, org.namespace, settings)],
+                capture_output=True,
+                text=True,
+                timeout=limit,
+                check=False,
+                env=helm_mod._env(),
+            )
+        except subprocess.TimeoutExpired:
+            raise _Failed(
+                f"helm test {org.namespace}/{release} did not finish within {limit:.0f}s",
+                f"`kubectl -n {org.namespace} get pods -l app.kubernetes.io/component=test`",
+            ) from None
+        suites = parse_test_suites(done.stdout)
+        phases = ", ".join(f"{pod} {phase}" for pod, phase in suites)
+        if done.returncode == 0:
+            return f"{len(suites)} test pod(s): {phases}" if suites else "helm test passed"
+        logs = pod_logs(
+            api_client, org.namespace, helm_test_pod_selector(release), container=TEST_CONTAINER
+        )
+        problems = pod_problems(api_client, org.namespace, helm_test_pod_selector(release))
+        raise _Failed(
+            f"helm test {org.namespace}/{release} failed (exit {done.returncode}): "
+            f"{tail(done.stderr, 5)}"
+            + (f"\ntest pods: {phases}" if phases else "")
+            + "".join(f"\n{p}" for p in problems if not p.startswith("no pod"))
+            + f"\n{logs}",
+            "each test pod runs `peer channel list` as the organisation admin: 'has not "
+            "joined' means the bootstrap Job did not join that peer (`baas status`, its Job's "
+            f"logs); a connection error means the peer does not answer (`kubectl -n "
+            f"{org.namespace} logs statefulset/PEER`). Re-run with a longer --timeout if pods "
+            "were still starting",
+        )
+
+    return run_check(f"helm test {org.name}", body)
+
+
+# --------------------------------------------------------------------------- all checks
+
+
+def run_checks(
+    api_client: Any,
+    plan: Plan,
+    helm: HelmTestSettings,
+    *,
+    on_check: OnCheck | None = None,
+    target: str = "kubernetes",
+) -> SmokeReport:
+    """Run every check in order (workloads per org, the bootstrap Job, helm test per org with
+    peers); ``on_check`` sees each result as soon as it is known."""
+    results: list[CheckResult] = []
+
+    def record(result: CheckResult) -> None:
+        results.append(result)
+        if on_check:
+            on_check(result)
+
+    workloads: dict[str, list[Workload] | None] = {}
+    for org in plan.orgs:
+        if not org.nodes:
+            continue
+        result, workloads[org.name] = workloads_check(api_client, org)
+        record(result)
+    boot = bootstrap_check(api_client, plan)
+    record(boot)
+    for org in plan.orgs:
+        if not org.peers:
+            continue
+        name = f"helm test {org.name}"
+        read = workloads.get(org.name)
+        if read is None:
+            record(skipped(name, "its workloads could not be read (see above)"))
+            continue
+        not_ready = _peers_not_ready(org, read)
+        if not_ready:
+            record(skipped(name, f"peers not ready: {', '.join(not_ready)}"))
+        elif not boot.passed:
+            record(
+                skipped(
+                    name,
+                    "the bootstrap Job has not succeeded, so the peers' channel joins are not done",
+                )
+            )
+        else:
+            record(helm_test_check(api_client, plan, org, helm))
+    return SmokeReport(plan.network, target, tuple(results))
+
+
+def smoke(plan: Plan, options: KubeOptions, *, on_check: OnCheck | None = None) -> SmokeReport:
+    """``baas smoke --target kubernetes``: every check against the cluster in
+    ``options.target``; ``options.timeout`` is each helm test pod's timeout. Raises only for a
+    kubeconfig that cannot be used (:class:`baas.errors.UsageError`/:class:`OperationError`);
+    everything the cluster answers becomes a check result."""
+    from baas.kubernetes.cluster import api_client as connect
+
+    api = connect(options.target)
+    settings = HelmTestSettings(
+        kubeconfig=options.target.kubeconfig_path,
+        context=options.target.context,
+        timeout=options.timeout,
+    )
+    try:
+        return run_checks(api, plan, settings, on_check=on_check)
+    finally:
+        close = getattr(api, "close", None)
+        if callable(close):
+            close()

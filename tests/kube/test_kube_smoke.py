@@ -1,0 +1,435 @@
+"""`baas smoke --target kubernetes`.
+
+Against the REAL etcd + kube-apiserver (marker ``kube``) after ``baas up --no-wait``: there is no
+kubelet, so the smoke must fail fast and clearly — every workloads check fails naming the
+StatefulSets that are not ready, the bootstrap check reports the Job pending, helm test is
+skipped with the reason, exit status 1, no traceback; ``--json`` has the documented shape.
+``helm test`` itself is run once against the real server (real helm) with a 1-second per-pod
+timeout, to see its failure reported with helm's message and the test pod's state.
+
+Without a cluster: result formatting, JSON shape, helm output parsing, and the local target's
+error. The all-checks-pass path runs only where Docker exists (tests/kube/test_k3s.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import topology
+from baas import plan as planning
+from baas.cli.app import main
+from baas.errors import OperationError
+from baas.kubernetes import smoke
+from baas.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
+from tests.support.kubeapi import KubeCluster
+
+ROOT = Path(__file__).resolve().parents[2]
+TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
+
+
+def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _topology(directory: Path, name: str) -> Path:
+    """examples/two-orgs.yaml renamed to ``name``, without chaincodes."""
+    data = yaml.safe_load(TWO_ORGS.read_text())
+    data["metadata"]["name"] = name
+    data["spec"].pop("chaincodes")
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+# ----------------------------------------------------------------------------- no cluster
+
+
+def _report() -> SmokeReport:
+    return SmokeReport(
+        "net",
+        "kubernetes",
+        (
+            CheckResult("workloads org1", "passed", 0.25, "2 ready: StatefulSet peer0, ..."),
+            CheckResult(
+                "bootstrap job",
+                "failed",
+                0.5,
+                "the bootstrap Job ns/bootstrap-1 failed: Failed: BackoffLimitExceeded\n"
+                "--- bootstrap-1-abc (Failed)\nError: proposal failed",
+                "read its whole output",
+            ),
+            CheckResult("helm test org1", "skipped", 0.0, "the bootstrap Job has not succeeded"),
+        ),
+    )
+
+
+def test_format_check_lines() -> None:
+    passed, failed, skipped = _report().checks
+    assert smoke.format_check(passed, width=15) == [
+        "PASS  workloads org1     0.25s  2 ready: StatefulSet peer0, ..."
+    ]
+    lines = smoke.format_check(failed, width=15)
+    assert lines[0].startswith("FAIL  bootstrap job      0.50s  the bootstrap Job ns/bootstrap-1")
+    assert lines[1:] == [
+        "      --- bootstrap-1-abc (Failed)",
+        "      Error: proposal failed",
+        "      hint: read its whole output",
+    ]
+    assert smoke.format_check(skipped, width=15) == [
+        "SKIP  helm test org1     0.00s  the bootstrap Job has not succeeded"
+    ]
+    hinted_pass = CheckResult("x", "passed", 0.0, "", "never shown")
+    assert smoke.format_check(hinted_pass, width=1) == ["PASS  x    0.00s"]
+
+
+def test_report_summary_json_and_verdict() -> None:
+    report = _report()
+    assert not report.passed
+    assert report.counts() == {"passed": 1, "failed": 1, "skipped": 1}
+    lines = smoke.format_report(report)
+    assert lines[-1] == "smoke net (kubernetes): FAILED: 1 passed, 1 failed, 1 skipped in 0.8s"
+    data = json.loads(json.dumps(report.to_dict()))
+    assert set(data) == {"network", "target", "passed", "seconds", "counts", "checks"}
+    assert data["passed"] is False
+    assert [c["status"] for c in data["checks"]] == ["passed", "failed", "skipped"]
+    assert set(data["checks"][1]) == {"name", "status", "passed", "seconds", "message", "hint"}
+    all_pass = SmokeReport("net", "kubernetes", report.checks[:1])
+    assert all_pass.passed
+    assert all_pass.summary() == "smoke net (kubernetes): passed: 1 passed in 0.2s"
+    assert not SmokeReport("net", "kubernetes", ()).passed  # nothing checked is not a pass
+
+
+def test_run_check_turns_external_failures_into_results() -> None:
+    def refuse() -> str:
+        raise OperationError("helm failed", hint="try again")
+
+    failed = smoke.run_check("c", refuse)
+    assert (failed.status, failed.message, failed.hint) == ("failed", "helm failed", "try again")
+    assert smoke.run_check("c", lambda: "fine").passed
+
+    def bug() -> str:
+        raise KeyError("programming error")
+
+    with pytest.raises(KeyError):  # bugs are not disguised as failed checks
+        smoke.run_check("c", bug)
+
+
+HELM_TEST_OUTPUT = """\
+NAME: org1
+LAST DEPLOYED: Mon Jan  5 10:00:00 2026
+NAMESPACE: net-org1
+STATUS: deployed
+REVISION: 1
+TEST SUITE:     org1-fabric-test-peer0
+Last Started:   Mon Jan  5 10:01:00 2026
+Last Completed: Mon Jan  5 10:01:03 2026
+Phase:          Succeeded
+TEST SUITE:     org1-fabric-test-peer1
+Last Started:   Mon Jan  5 10:01:03 2026
+Last Completed: Mon Jan  5 10:01:09 2026
+Phase:          Failed
+NOTES:
+Phase: not a test line
+"""
+
+
+def test_parse_test_suites() -> None:
+    assert smoke.parse_test_suites(HELM_TEST_OUTPUT) == [
+        ("org1-fabric-test-peer0", "Succeeded"),
+        ("org1-fabric-test-peer1", "Failed"),
+    ]
+    assert smoke.parse_test_suites("TEST SUITE: None\n") == []
+
+
+def test_helm_test_args() -> None:
+    settings = HelmTestSettings(kubeconfig=Path("/k/config"), timeout=90.4)
+    assert smoke.helm_test_args("org1", "net-org1", settings) == [
+        "test",
+        "org1",
+        "--namespace",
+        "net-org1",
+        "--timeout",
+        "90s",
+        "--kubeconfig",
+        "/k/config",
+    ]
+    with_context = HelmTestSettings(kubeconfig=Path("/k"), context="prod", timeout=0.1)
+    args = smoke.helm_test_args("org1", "ns", with_context)
+    assert args[args.index("--timeout") + 1] == "1s"
+    assert args[-2:] == ["--kube-context", "prod"]
+
+
+@pytest.mark.parametrize(
+    ("pod", "want"),
+    [
+        (
+            {
+                "metadata": {"name": "p"},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+            },
+            None,
+        ),
+        ({"metadata": {"name": "t"}, "status": {"phase": "Succeeded"}}, None),
+        (
+            {"metadata": {"name": "p"}, "spec": {}, "status": {"phase": "Pending"}},
+            "pod p Pending: not scheduled to a node (is a scheduler running?)",
+        ),
+        (
+            {
+                "metadata": {"name": "p"},
+                "status": {
+                    "phase": "Pending",
+                    "conditions": [
+                        {
+                            "type": "PodScheduled",
+                            "status": "False",
+                            "reason": "Unschedulable",
+                            "message": "0/1 nodes are available",
+                        }
+                    ],
+                },
+            },
+            "pod p Pending: Unschedulable: 0/1 nodes are available",
+        ),
+        (
+            {
+                "metadata": {"name": "peer0-0"},
+                "spec": {"nodeName": "n1"},
+                "status": {
+                    "phase": "Pending",
+                    "conditions": [{"type": "PodScheduled", "status": "True"}],
+                    "containerStatuses": [
+                        {"name": "peer", "state": {"waiting": {"reason": "ImagePullBackOff"}}},
+                        {"name": "x", "state": {"terminated": {"reason": "Error", "exitCode": 1}}},
+                    ],
+                },
+            },
+            "pod peer0-0 Pending: peer ImagePullBackOff; x terminated: Error (exit 1)",
+        ),
+    ],
+)
+def test_pod_problem(pod: dict[str, Any], want: str | None) -> None:
+    assert smoke.pod_problem(pod) == want
+
+
+def test_local_target_is_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _baas(capsys, "smoke", str(TWO_ORGS))
+    assert code == 2
+    assert "local runtime is not available" in err
+    assert out == ""
+
+
+# ----------------------------------------------------------------------------- real API server
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("baas-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BAAS_HOME", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    kube_cluster: KubeCluster,
+    helm_binary: Path,
+    home: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A fresh network (``smokenet``) after ``baas up --no-wait``: every object is applied, no
+    pod ever runs."""
+    path = _topology(tmp_path_factory.mktemp("smokenet"), "smokenet")
+    kube = ["--target", "kubernetes", "--kubeconfig", str(kube_cluster.kubeconfig_path)]
+    code = main(["up", str(path), *kube, "--no-wait"])
+    assert code == 0
+    return path
+
+
+def _smoke_args(cluster: KubeCluster, path: Path, *extra: str) -> list[str]:
+    kube = ["--target", "kubernetes", "--kubeconfig", str(cluster.kubeconfig_path)]
+    return ["smoke", str(path), *kube, *extra]
+
+
+@pytest.mark.kube
+def test_smoke_without_kubelets_fails_fast_and_clearly(
+    kube_cluster: KubeCluster, deployed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, deployed))
+    assert code == 1, out + err
+    assert "Traceback" not in out + err
+    lines = out.splitlines()
+    for org in ("ordererorg", "org1", "org2"):
+        assert any(line.startswith(f"FAIL  workloads {org} ") for line in lines), out
+    assert "StatefulSet smokenet-org1/peer0 0/1 ready" in out
+    assert "StatefulSet smokenet-ordererorg/orderer2 0/1 ready" in out
+    assert "no pod exists in smokenet-org1" in out
+    boot = next(line for line in lines if line.startswith("FAIL  bootstrap job"))
+    assert "smokenet-toolbox/bootstrap-" in boot and "is pending" in boot
+    for org in ("org1", "org2"):
+        skip = next(line for line in lines if line.startswith(f"SKIP  helm test {org}"))
+        assert skip.endswith("peers not ready: peer0, peer1")
+    assert not any("helm test ordererorg" in line for line in lines)  # no peers, no test
+    assert lines[-1].startswith("smoke smokenet (kubernetes): FAILED: 4 failed, 2 skipped in ")
+
+
+@pytest.mark.kube
+def test_smoke_json_shape(
+    kube_cluster: KubeCluster, deployed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _baas(capsys, *_smoke_args(kube_cluster, deployed, "--json"))
+    assert code == 1
+    data: dict[str, Any] = json.loads(out)  # stdout is exactly one JSON document
+    assert (data["network"], data["target"], data["passed"]) == ("smokenet", "kubernetes", False)
+    assert data["counts"] == {"passed": 0, "failed": 4, "skipped": 2}
+    names = [c["name"] for c in data["checks"]]
+    assert names == [
+        "workloads ordererorg",
+        "workloads org1",
+        "workloads org2",
+        "bootstrap job",
+        "helm test org1",
+        "helm test org2",
+    ]
+    for check in data["checks"]:
+        assert set(check) == {"name", "status", "passed", "seconds", "message", "hint"}
+        assert check["passed"] is False
+        assert check["seconds"] >= 0
+        assert check["hint"] or check["status"] == "skipped"
+    boot = data["checks"][3]
+    assert boot["status"] == "failed" and "pending" in boot["message"]
+    assert "kubectl -n smokenet-toolbox" in boot["hint"]
+
+
+@pytest.mark.kube
+def test_smoke_of_a_network_never_deployed(
+    kube_cluster: KubeCluster,
+    helm_binary: Path,
+    home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = _topology(tmp_path, "ghostnet")
+    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--json"))
+    assert code == 1, err
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    org1 = checks["workloads org1"]
+    assert (
+        "missing: StatefulSet ghostnet-org1/peer0, StatefulSet ghostnet-org1/peer1"
+        in (org1["message"])
+    )
+    assert "baas up" in org1["hint"]
+    assert checks["bootstrap job"]["message"] == "no bootstrap Job exists in ghostnet-toolbox"
+    assert checks["helm test org1"]["status"] == "skipped"
+
+
+@pytest.mark.kube
+def test_helm_test_failure_carries_helms_message_and_pod_state(
+    kube_cluster: KubeCluster, helm_binary: Path, deployed: Path
+) -> None:
+    """Real helm, real API server: the test pod is created but never runs (no kubelet), so a
+    1-second per-pod timeout makes helm fail; the check reports helm's error and the pod."""
+    plan = planning.build(topology.load(deployed).network)
+    org = plan.org("org2")
+    settings = HelmTestSettings(
+        kubeconfig=kube_cluster.kubeconfig_path, timeout=1, executable=helm_binary
+    )
+    api = kube_cluster.api_client()
+    try:
+        result = smoke.helm_test_check(api, plan, org, settings)
+    finally:
+        api.close()
+    assert result.status == "failed"
+    assert result.message.startswith("helm test smokenet-org2/org2 failed (exit 1): ")
+    assert "pod org2-fabric-test-peer0 Pending: not scheduled to a node" in result.message
+    assert "(no log: no container has started)" in result.message
+    assert "peer channel list" in result.hint
+
+
+def _play_the_controllers(cluster: KubeCluster, plan: planning.Plan) -> None:
+    """Write what a kubelet and the Job controller would: every StatefulSet of the network has
+    its replica ready, and the bootstrap Job completed (status subresources, real server)."""
+    import datetime as dt
+
+    from kubernetes import client
+
+    from baas.kubernetes import bootstrap
+    from baas.kubernetes.namespaces import toolbox_namespace
+
+    api = cluster.api_client()
+    try:
+        apps = client.AppsV1Api(api)
+        for org in plan.orgs:
+            for sts in apps.list_namespaced_stateful_set(org.namespace).items:
+                ready = {
+                    "observedGeneration": sts.metadata.generation,
+                    "replicas": 1,
+                    "readyReplicas": 1,
+                    "availableReplicas": 1,
+                    "currentReplicas": 1,
+                    "updatedReplicas": 1,
+                }
+                apps.patch_namespaced_stateful_set_status(
+                    sts.metadata.name, org.namespace, {"status": ready}
+                )
+        batch = client.BatchV1Api(api)
+        namespace = toolbox_namespace(plan)
+        job = bootstrap.bootstrap_status(api, plan).job
+        assert job is not None
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        conditions = [
+            {"type": kind, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
+            for kind in ("SuccessCriteriaMet", "Complete")
+        ]
+        batch.patch_namespaced_job_status(
+            job,
+            namespace,
+            {
+                "status": {
+                    "startTime": now,
+                    "completionTime": now,
+                    "succeeded": 1,
+                    "conditions": conditions,
+                }
+            },
+        )
+    finally:
+        api.close()
+
+
+@pytest.mark.kube
+def test_helm_test_runs_once_workloads_and_bootstrap_pass(
+    kube_cluster: KubeCluster,
+    helm_binary: Path,
+    home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the workloads' and the Job's status written as the missing controllers would, the
+    first four checks pass and helm test really runs for each peer organisation (and fails:
+    its test pods can never run here)."""
+    path = _topology(tmp_path, "readynet")
+    kube = ["--target", "kubernetes", "--kubeconfig", str(kube_cluster.kubeconfig_path)]
+    assert main(["up", str(path), *kube, "--no-wait"]) == 0
+    _play_the_controllers(kube_cluster, planning.build(topology.load(path).network))
+    capsys.readouterr()
+    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--timeout", "1", "--json"))
+    assert code == 1, err
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    for name in ("workloads ordererorg", "workloads org1", "workloads org2", "bootstrap job"):
+        assert checks[name]["status"] == "passed", checks[name]
+    assert "StatefulSet peer0" in checks["workloads org1"]["message"]
+    assert checks["bootstrap job"]["message"].endswith("succeeded")
+    for org in ("org1", "org2"):
+        test = checks[f"helm test {org}"]
+        assert test["status"] == "failed"
+        assert f"helm test readynet-{org}/{org} failed" in test["message"]
+        assert "timed out waiting for the condition" in test["message"]
