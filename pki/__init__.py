@@ -7,13 +7,14 @@ missing or invalid, and reports what it did.
 * :func:`status` — every certificate with its expiry (flags those under 30 days).
 * :func:`renew` — re-issue leaves (same key by default).
 * :func:`revoke` — add an identity's certificates to its org's CRLs, published in ``crls/``.
-* :func:`load_bundles` — read identities back as :class:`pki.bundle.IdentityBundle`.
+* :func:`load_bundles` / :func:`load_bundle` — read identities back as
+  :class:`pki.bundle.IdentityBundle`.
 """
 
 from pki.bundle import IdentityBundle, SecretBytes
 from pki.inventory import status
 from pki.issuing import generate
-from pki.reader import load_bundles
+from pki.reader import load_bundle, load_bundles
 from pki.renewal import renew
 from pki.results import CertStatus, Change, PKIResult, Progress, ProgressCallback
 from pki.revocation import revoke
@@ -31,6 +32,7 @@ __all__ = [
     "ProgressCallback",
     "SecretBytes",
     "generate",
+    "load_bundle",
     "load_bundles",
     "renew",
     "revoke",

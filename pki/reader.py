@@ -23,7 +23,21 @@ def load_bundles(root: Path, org: OrgSpec) -> list[IdentityBundle]:
     """
     paths = OrgPaths.of(root, org)
     ca_cert_name = paths.authority("ca").cert_name
-    return [_bundle(paths, org, ident, ca_cert_name) for ident in identities_of(org)]
+    return [read_identity(paths, org, ident, ca_cert_name) for ident in identities_of(org)]
+
+
+def load_bundle(root: Path, org: OrgSpec, name: str) -> IdentityBundle:
+    """The one identity of ``org`` called ``name`` (``peer0.org1.example.com``,
+    ``Admin@org1.example.com``). Raises :class:`UsageError` when ``org`` has no such identity or
+    its files are missing or damaged (as :func:`load_bundles`)."""
+    paths = OrgPaths.of(root, org)
+    for ident in identities_of(org):
+        if ident.name == name:
+            return read_identity(paths, org, ident)
+    raise UsageError(
+        f"organisation {org.name!r} has no identity {name!r}",
+        hint="check the name against `baas plan FILE`",
+    )
 
 
 def _need(path: Path) -> bytes:
@@ -46,7 +60,12 @@ def _pair(cert_path: Path, key_path: Path) -> tuple[bytes, SecretBytes]:
     return cert_pem, key
 
 
-def _bundle(paths: OrgPaths, org: OrgSpec, ident: Identity, ca_cert_name: str) -> IdentityBundle:
+def read_identity(
+    paths: OrgPaths, org: OrgSpec, ident: Identity, ca_cert_name: str | None = None
+) -> IdentityBundle:
+    """Read one identity through already-resolved ``paths`` (``ca_cert_name`` defaults to the
+    org CA's file name)."""
+    ca_cert_name = ca_cert_name or paths.authority("ca").cert_name
     ipaths = paths.identity(ident)
     sign_cert, sign_key = _pair(ipaths.sign_cert, ipaths.sign_key)
     tls_cert, tls_key = _pair(ipaths.tls_cert, ipaths.tls_key)

@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from baas.cli import output
-
-
-class TargetOpt(StrEnum):
-    local = "local"
-    kubernetes = "kubernetes"
-
-
-class SecretsOpt(StrEnum):
-    kubernetes = "kubernetes"
-    vault = "vault"
-
-
-FILE = typer.Argument(..., help="Topology file.", show_default=False)
-TARGET = typer.Option(TargetOpt.local, "--target", "-t", help="local or kubernetes.")
-CONTEXT = typer.Option(None, "--context", help="kubeconfig context (default: current).")
-KUBECONFIG = typer.Option(None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
-SECRETS = typer.Option(
-    SecretsOpt.kubernetes,
-    "--secrets",
-    help="Where pods get key material: kubernetes Secrets or vault (VAULT_ADDR/VAULT_TOKEN).",
+from baas.cli.options import (
+    CONTEXT,
+    FILE,
+    KUBECONFIG,
+    SECRETS,
+    TARGET,
+    SecretsOpt,
+    TargetOpt,
+    kube_options,
 )
-
-
-def _kube(
-    kubeconfig: Path | None,
-    context: str | None,
-    secrets: SecretsOpt,
-    wait: bool = True,
-    timeout: float = 300.0,
-    registry: str = "",
-) -> object:
-    from baas.kubernetes.cluster import ClusterTarget
-    from baas.kubernetes.runtime import KubeOptions
-
-    return KubeOptions(
-        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
-        secrets=secrets.value,
-        wait=wait,
-        timeout=timeout,
-        image_registry=registry,
-    )
 
 
 def _say(line: str) -> None:
@@ -72,7 +40,7 @@ def up(
     result = services.up(
         file,
         target=target.value,
-        kube=_kube(kubeconfig, context, secrets, wait, timeout, registry),
+        kube=kube_options(kubeconfig, context, secrets, wait, timeout, registry),
         report=_say,
     )
     verdict = "changed" if getattr(result, "changed", True) else "already up to date"
@@ -94,7 +62,7 @@ def down(
         file,
         target=target.value,
         purge=purge,
-        kube=_kube(kubeconfig, context, secrets),
+        kube=kube_options(kubeconfig, context, secrets),
         report=_say,
     )
     output.err.print("[green]done[/green]")
@@ -111,7 +79,7 @@ def status(
 
     output.print_json(
         services.status(
-            file, target=target.value, kube=_kube(kubeconfig, context, SecretsOpt.kubernetes)
+            file, target=target.value, kube=kube_options(kubeconfig, context, SecretsOpt.kubernetes)
         )
     )
 
@@ -139,7 +107,7 @@ def smoke(
     report = services.smoke(
         file,
         target=target.value,
-        kube=_kube(kubeconfig, context, SecretsOpt.kubernetes, timeout=timeout),
+        kube=kube_options(kubeconfig, context, SecretsOpt.kubernetes, timeout=timeout),
         on_check=show,
     )
     if as_json:

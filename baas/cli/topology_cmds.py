@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from baas.cli import output
+from baas.cli.options import CONTEXT, KUBECONFIG, SECRETS, SecretsOpt, TargetOpt, kube_options
 
 
 class Format(StrEnum):
@@ -74,9 +75,19 @@ def _count(n: int, noun: str) -> str:
 def plan(
     file: Path = typer.Argument(..., help="Topology file.", show_default=False),
     fmt: Format = typer.Option(Format.text, "-o", "--output", help="text or json."),
+    target: TargetOpt | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        help="Also compare with what runs there (kubernetes): what `up` would change.",
+    ),
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
+    secrets: SecretsOpt = SECRETS,
 ) -> None:
     """Show what the topology would create: organisations, nodes, namespaces, identities,
-    channels and chaincodes."""
+    channels and chaincodes. With --target, also what `baas up` would change there (create,
+    update, unchanged per object, release and identity), read-only; exit 0 either way."""
     import topology
     from baas import plan as planning
 
@@ -84,10 +95,22 @@ def plan(
     for diag in loaded.warnings:
         output.err.print(diag.render(), markup=False)
     the_plan = planning.build(loaded.network)
+    changes = None
+    if target is not None:
+        from baas import services
+
+        kube = kube_options(kubeconfig, context, secrets)
+        changes = services.plan_changes(file, target=target.value, kube=kube)
     if fmt is Format.json:
-        output.print_json(the_plan.to_dict())
+        data = the_plan.to_dict()
+        output.print_json(data if changes is None else {"plan": data, "changes": changes.to_dict()})
         return
     output.out.print(_plan_tree(the_plan))
+    if changes is not None:
+        output.out.print(f"\n[bold]changes on {target}[/bold] (secrets: {secrets.value})")
+        for line in changes.lines():
+            output.out.print(f"  {line}", markup=False)
+        output.out.print(changes.summary_line(), markup=False)
 
 
 def _plan_tree(p: object) -> Tree:

@@ -32,12 +32,12 @@ class ObjectChange:
         return f"{self.kind} {where}{self.name}: {self.action}"
 
 
-def _describe(manifest: dict[str, Any]) -> tuple[str, str, str | None]:
+def object_key(manifest: dict[str, Any]) -> tuple[str, str, str | None]:
     meta = manifest.get("metadata", {})
     return manifest["kind"], meta["name"], meta.get("namespace")
 
 
-def _resource(dyn: Any, manifest: dict[str, Any]) -> Any:
+def resource_for(dyn: Any, manifest: dict[str, Any]) -> Any:
     return dyn.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
 
 
@@ -51,7 +51,7 @@ def _current_version(resource: Any, name: str, namespace: str | None) -> str | N
     return str(obj.metadata.resourceVersion)
 
 
-def _api_error(exc: Exception, what: str) -> OperationError:
+def api_error(exc: Exception, what: str) -> OperationError:
     status = getattr(exc, "status", None)
     body = getattr(exc, "body", None) or getattr(exc, "summary", lambda: str(exc))()
     message = body
@@ -86,9 +86,9 @@ def ensure_objects(
     dyn = DynamicClient(api_client)
     changes = []
     for manifest in manifests:
-        kind, name, namespace = _describe(manifest)
+        kind, name, namespace = object_key(manifest)
         try:
-            resource = _resource(dyn, manifest)
+            resource = resource_for(dyn, manifest)
             before = _current_version(resource, name, namespace)
             applied = dyn.server_side_apply(
                 resource,
@@ -101,7 +101,7 @@ def ensure_objects(
         except OperationError:
             raise
         except Exception as exc:
-            raise _api_error(exc, f"{kind} {name}") from None
+            raise api_error(exc, f"{kind} {name}") from None
         after = str(applied.metadata.resourceVersion)
         action: Action = (
             "created" if before is None else ("unchanged" if before == after else "updated")
@@ -126,14 +126,14 @@ def delete_objects(
     dyn = DynamicClient(api_client)
     changes = []
     for manifest in reversed(list(manifests)):
-        kind, name, namespace = _describe(manifest)
+        kind, name, namespace = object_key(manifest)
         try:
-            _resource(dyn, manifest).delete(name=name, namespace=namespace)
+            resource_for(dyn, manifest).delete(name=name, namespace=namespace)
             action: Action = "deleted"
         except NotFoundError:
             action = "absent"
         except Exception as exc:
-            raise _api_error(exc, f"deleting {kind} {name}") from None
+            raise api_error(exc, f"deleting {kind} {name}") from None
         change = ObjectChange(kind, name, namespace, action)
         changes.append(change)
         if on_change:

@@ -263,8 +263,7 @@ def crypto_files(plan: Plan, crypto_root: Path) -> dict[str, bytes]:
             relative = path.relative_to(paths.msp).as_posix()
             if not relative.startswith("keystore/"):
                 files[f"{layout.org_msp(org.name)}/{relative}"] = path.read_bytes()
-        bundles = {b.name: b for b in pki.load_bundles(crypto_root, spec)}
-        admin = bundles[org.admin]
+        admin = pki.load_bundle(crypto_root, spec, org.admin)
         ca_name = paths.authority("ca").cert_name
         msp, tls = layout.admin_msp(org.name), layout.admin_tls(org.name)
         files[f"{msp}/signcerts/cert.pem"] = admin.sign_cert
@@ -276,7 +275,7 @@ def crypto_files(plan: Plan, crypto_root: Path) -> dict[str, bytes]:
         files[f"{tls}/client.key"] = admin.tls_key.reveal()
         files[f"{tls}/ca.crt"] = admin.tls_ca_cert
         for node in org.orderers:
-            bundle = bundles[node.fqdn]
+            bundle = pki.load_bundle(crypto_root, spec, node.fqdn)
             files[layout.orderer_tls_cert(org.name, node.name)] = bundle.tls_cert
             files[layout.orderer_sign_cert(org.name, node.name)] = bundle.sign_cert
     return files
@@ -540,7 +539,7 @@ def _batch(api_client: Any) -> Any:
     return client.BatchV1Api(api_client)
 
 
-def _jobs(api_client: Any, plan: Plan) -> list[dict[str, Any]]:
+def list_jobs(api_client: Any, plan: Plan) -> list[dict[str, Any]]:
     """The network's bootstrap Jobs not being deleted, oldest first."""
     namespace = toolbox_namespace(plan)
     try:
@@ -631,7 +630,7 @@ def ensure_bootstrap(
             on_change(change)
 
     current: dict[str, Any] | None = None
-    for job in _jobs(api_client, plan):
+    for job in list_jobs(api_client, plan):
         name = str(job["metadata"]["name"])
         if name == inputs.job_name and job_state(job) != "failed":
             current = job
@@ -650,7 +649,7 @@ def ensure_bootstrap(
 
 def bootstrap_status(api_client: Any, plan: Plan) -> BootstrapStatus:
     """The state of the network's newest bootstrap Job; ``absent`` when there is none."""
-    jobs = _jobs(api_client, plan)
+    jobs = list_jobs(api_client, plan)
     if not jobs:
         return BootstrapStatus(job=None, state="absent")
     return _status_of(jobs[-1])
@@ -702,7 +701,7 @@ def delete_bootstrap(
     Absent objects are reported ``absent``."""
     namespace = toolbox_namespace(plan)
     changes: list[ObjectChange] = []
-    for job in _jobs(api_client, plan):
+    for job in list_jobs(api_client, plan):
         name = str(job["metadata"]["name"])
         action: Literal["deleted", "absent"] = (
             "deleted" if _delete_job(api_client, namespace, name) else "absent"

@@ -122,7 +122,7 @@ def run(
             text=True,
             timeout=_TIMEOUT,
             check=False,
-            env=_env(),
+            env=helm_env(),
         )
     except subprocess.TimeoutExpired:
         raise OperationError(f"helm timed out after {_TIMEOUT:.0f}s {what}", hint=hint) from None
@@ -139,7 +139,7 @@ def run(
     return done.stdout
 
 
-def _env() -> dict[str, str]:
+def helm_env() -> dict[str, str]:
     """helm's environment: the caller's, with helm's own state kept out of the user's config
     (rendering and linting need no repositories or registries).
 

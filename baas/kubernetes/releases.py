@@ -49,7 +49,7 @@ class HelmSettings:
     timeout: str = "5m"
 
 
-def _client(settings: HelmSettings) -> Any:
+def helm_client(settings: HelmSettings) -> Any:
     from pyhelm3 import Client
 
     return Client(
@@ -60,7 +60,7 @@ def _client(settings: HelmSettings) -> Any:
     )
 
 
-def _helm_error(exc: Exception, what: str) -> OperationError:
+def helm_error(exc: Exception, what: str) -> OperationError:
     stderr = getattr(exc, "stderr", b"") or b""
     text = stderr.decode(errors="replace").strip() if isinstance(stderr, bytes) else str(stderr)
     return OperationError(
@@ -75,7 +75,7 @@ async def _ensure(
 ) -> ReleaseChange:
     from pyhelm3.errors import ReleaseNotFoundError
 
-    client = _client(settings)
+    client = helm_client(settings)
     chart = await client.get_chart(chart_dir)
     try:
         before = await client.get_current_revision(name, namespace=namespace)
@@ -113,13 +113,13 @@ def ensure_release(
     except OperationError:
         raise
     except Exception as exc:
-        raise _helm_error(exc, f"for release {namespace}/{name}") from None
+        raise helm_error(exc, f"for release {namespace}/{name}") from None
 
 
 async def _uninstall(settings: HelmSettings, name: str, namespace: str) -> ReleaseChange:
     from pyhelm3.errors import ReleaseNotFoundError
 
-    client = _client(settings)
+    client = helm_client(settings)
     try:
         await client.get_current_revision(name, namespace=namespace)
     except ReleaseNotFoundError:
@@ -133,4 +133,4 @@ def uninstall_release(settings: HelmSettings, *, name: str, namespace: str) -> R
     try:
         return asyncio.run(_uninstall(settings, name, namespace))
     except Exception as exc:
-        raise _helm_error(exc, f"uninstalling {namespace}/{name}") from None
+        raise helm_error(exc, f"uninstalling {namespace}/{name}") from None

@@ -62,7 +62,7 @@ class UpResult:
         )
 
 
-def _helm(options: KubeOptions) -> HelmSettings:
+def helm_settings(options: KubeOptions) -> HelmSettings:
     from baas.kubernetes.helm import helm_binary
 
     return HelmSettings(
@@ -129,7 +129,7 @@ def up(
             change = store.ensure_identity(plan.network, bundle)
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
-    helm = _helm(options)
+    helm = helm_settings(options)
     values_options = ValuesOptions(
         secrets_mode=options.secrets, image_registry=options.image_registry
     )
@@ -181,7 +181,7 @@ def down(
     from baas.kubernetes.values import release_name
 
     done: list[str] = []
-    helm = _helm(options)
+    helm = helm_settings(options)
     for org in plan.orgs:
         change = uninstall_release(helm, name=release_name(org), namespace=org.namespace)
         done.append(str(change))

@@ -473,7 +473,7 @@ def helm_test_check(
                 text=True,
                 timeout=limit,
                 check=False,
-                env=helm_mod._env(),
+                env=helm_mod.helm_env(),
             )
         except subprocess.TimeoutExpired:
             raise _Failed(

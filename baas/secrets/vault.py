@@ -267,6 +267,15 @@ class VaultStore(SecretStore):
             )
         return Change.UPDATED if current is not None else Change.CREATED
 
+    def would_change(self, network: str, bundle: IdentityBundle) -> Change:
+        """What :meth:`ensure_identity` would report for ``bundle``, found by reading only:
+        CREATED when nothing is stored (or the mount does not exist yet), UPDATED when the
+        stored record differs, UNCHANGED when it equals ``bundle``. Writes nothing."""
+        current = self._read(self._identity_path(network, bundle.org, bundle.name))
+        if current is None:
+            return Change.CREATED
+        return Change.UNCHANGED if current["data"] == bundle_to_record(bundle) else Change.UPDATED
+
     def read_identity(self, network: str, org: str, name: str) -> IdentityBundle | None:
         path = self._identity_path(network, org, name)
         current = self._read(path)

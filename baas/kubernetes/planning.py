@@ -1,0 +1,571 @@
+"""``baas plan --target kubernetes``: what ``baas up`` would change, found without changing it.
+
+:func:`plan_changes` walks the same chain as :func:`baas.kubernetes.runtime.up`, reading only:
+
+* PKI: the identities ``pki.generate`` would issue or re-issue (:func:`pki_issues`, the same
+  checks as ``generate``, on the tree as it is; a missing tree means "every identity").
+* Namespaces, NetworkPolicies (plus ``allow-vault`` egress and the TokenReview service account
+  in Vault mode), identity Secrets (Kubernetes mode) and the toolbox Secret, ConfigMap and Job:
+  server-side apply dry runs compared with the live objects (:mod:`baas.kubernetes.diffing`).
+  Objects whose content depends on credentials not issued yet are ``create`` when absent and
+  ``update`` otherwise.
+* Vault mode: each identity's KV record compared with the tree (``VaultStore.would_change``).
+* Helm releases: the deployed revision's chart and values against the wanted ones, as pyhelm3's
+  ``ensure_release`` decides; a release stuck in ``pending-*`` is reported as healed first.
+
+Nothing is written: not the crypto tree, not the cluster (dry runs never reach etcd), not
+Vault, not Helm's release history. Only names, actions and *field names* are reported — never a
+value, so never key material.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from baas.errors import OperationError, UsageError
+from baas.kubernetes.diffing import (
+    ObjectDiff,
+    PlannedAction,
+    changed_keys,
+    diff_objects,
+    diff_unknown,
+)
+from baas.kubernetes.runtime import KubeOptions
+from baas.plan import Plan
+from pki.bundle import IdentityBundle
+from pki.spec import OrgSpec
+
+if TYPE_CHECKING:
+    from baas.kubernetes.bootstrap import BootstrapInputs, BootstrapOptions
+    from pki.identities import Identity
+    from pki.orgstate import OrgContext
+
+ReleaseAction = Literal["install", "upgrade", "unchanged"]
+ACTIONS: tuple[PlannedAction, ...] = ("create", "update", "delete", "unchanged")
+_PENDING_REINSTALL = frozenset({"pending-install", "uninstalling"})
+_PENDING_ROLLBACK = frozenset({"pending-upgrade", "pending-rollback"})
+_NOT_ISSUED = "its content includes credentials PKI has not issued yet"
+_RELEASE_COUNTS: dict[ReleaseAction, PlannedAction] = {
+    "install": "create",
+    "upgrade": "update",
+    "unchanged": "unchanged",
+}
+_STORE_CHANGES: dict[str, PlannedAction] = {
+    "created": "create",
+    "updated": "update",
+    "unchanged": "unchanged",
+}
+
+
+@dataclass(frozen=True)
+class IdentityIssue:
+    """An identity ``pki.generate`` would issue (``reason``: ``missing``, ``expired``, ``no ca
+    yet``, ``SANs changed``...). Never holds key material."""
+
+    org: str
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"identity {self.org}/{self.name}: issue ({self.reason})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"org": self.org, "name": self.name, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    """What ``ensure_release`` would do to one release. ``heal`` is the ``pending-*`` status
+    it would first repair (uninstall or roll back); ``reasons`` say why it would upgrade
+    (``values peers``, ``chart content``...), naming keys, never values."""
+
+    name: str
+    namespace: str
+    action: ReleaseAction
+    revision: int | None = None
+    heal: str = ""
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def counts_as(self) -> PlannedAction:
+        return _RELEASE_COUNTS[self.action]
+
+    def __str__(self) -> str:
+        action = f"heal ({self.heal}) + {self.action}" if self.heal else self.action
+        rev = (
+            f" from revision {self.revision}" if self.revision and self.action != "install" else ""
+        )
+        why = f" ({'; '.join(self.reasons)})" if self.reasons else ""
+        return f"release {self.namespace}/{self.name}: {action}{rev}{why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "action": self.action,
+            "revision": self.revision,
+            "heal": self.heal or None,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class VaultDiff:
+    """What ``VaultStore.ensure_identity`` would do to one identity's KV record."""
+
+    org: str
+    name: str
+    action: PlannedAction
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"vault identity {self.org}/{self.name}: {self.action}" + (
+            f" ({self.note})" if self.note else ""
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"org": self.org, "name": self.name, "action": self.action, "note": self.note}
+
+
+@dataclass
+class ChangePlan:
+    """Everything :func:`plan_changes` found, in the order ``up`` would act."""
+
+    network: str
+    secrets: str
+    crypto_root: Path
+    crypto_exists: bool
+    issues: list[IdentityIssue] = field(default_factory=list)
+    objects: list[ObjectDiff] = field(default_factory=list)
+    vault: list[VaultDiff] = field(default_factory=list)
+    releases: list[ReleaseDiff] = field(default_factory=list)
+    bootstrap: list[ObjectDiff] = field(default_factory=list)
+
+    def _actions(self) -> list[PlannedAction]:
+        objects = self.objects + self.bootstrap
+        return (
+            [o.action for o in objects]
+            + [v.action for v in self.vault]
+            + [r.counts_as for r in self.releases]
+        )
+
+    def summary(self) -> dict[str, int]:
+        """Counts of cluster-side actions (objects, Vault records, releases) by action;
+        ``install`` counts as ``create`` and ``upgrade`` as ``update``. PKI issuance is not
+        counted here (see :attr:`issues`)."""
+        actions = self._actions()
+        return {a: actions.count(a) for a in ACTIONS}
+
+    @property
+    def changed(self) -> bool:
+        """True when ``up`` would change anything (PKI included)."""
+        return bool(self.issues) or any(a != "unchanged" for a in self._actions())
+
+    def summary_line(self) -> str:
+        s = self.summary()
+        line = f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged"
+        if s["delete"]:
+            line += f", {s['delete']} to delete"
+        if self.issues:
+            line += f"; {len(self.issues)} identities to issue"
+        return line
+
+    def lines(self) -> list[str]:
+        """The change list as text, one line per item (no values, no key material)."""
+        lines = []
+        if not self.crypto_exists:
+            lines.append(
+                f"pki: crypto tree {self.crypto_root} does not exist yet: every identity would "
+                "be issued and every Secret created"
+            )
+        lines += [str(i) for i in self.issues]
+        lines += [str(o) for o in self.objects]
+        lines += [str(v) for v in self.vault]
+        lines += [str(r) for r in self.releases]
+        lines += [str(o) for o in self.bootstrap]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "secrets": self.secrets,
+            "crypto": {"root": str(self.crypto_root), "exists": self.crypto_exists},
+            "pki": [i.to_dict() for i in self.issues],
+            "objects": [o.to_dict() for o in self.objects],
+            "vault": [v.to_dict() for v in self.vault],
+            "releases": [r.to_dict() for r in self.releases],
+            "bootstrap": [o.to_dict() for o in self.bootstrap],
+            "summary": self.summary(),
+            "changed": self.changed,
+        }
+
+
+# --------------------------------------------------------------------------- PKI (read-only)
+
+
+def _missing_authority(crypto_root: Path, spec: OrgSpec) -> str | None:
+    """``None`` when both CAs of ``spec`` have files on disk, else the first missing kind."""
+    from pki.layout import OrgPaths
+    from pki.orgstate import KINDS
+
+    paths = OrgPaths.of(crypto_root, spec)
+    for kind in KINDS:
+        ca = paths.authority(kind)
+        if not ca.cert.exists() and not ca.key.exists():
+            return kind
+    return None
+
+
+def _issue_reasons(ctx: OrgContext, ident: Identity, now: datetime) -> list[str]:
+    """Why ``generate`` would issue ``ident``'s credentials (``sign missing``...); empty when
+    both are current. Reads only."""
+    from pki.credentials import CREDENTIAL_KINDS, assess, read_stored
+
+    paths = ctx.paths.identity(ident)
+    reasons = []
+    for kind in CREDENTIAL_KINDS:
+        why = assess(read_stored(paths, kind), kind=kind, ident=ident, ctx=ctx, now=now)
+        if why is not None:
+            reasons.append(f"{kind} {why}")
+    return reasons
+
+
+def pki_issues(
+    crypto_root: Path,
+    specs: Sequence[OrgSpec],
+    *,
+    now: datetime | None = None,
+) -> tuple[list[IdentityIssue], dict[tuple[str, str], IdentityBundle]]:
+    """Which identities ``pki.generate`` would issue, and the bundles of the others.
+
+    Uses ``generate``'s own checks (missing, key lost, not issued by the current CA, revoked,
+    expired, subject/NodeOU/SANs changed) and never writes: an organisation without CAs has all
+    its identities issued (``no ca yet``). Returns ``(issues, {(org, name): bundle})``; an
+    identity whose credentials are current but whose MSP files are incomplete counts as an
+    issue (``files missing``). Raises :class:`UsageError` for a damaged CA, as ``generate``
+    does.
+    """
+    from pki.certs import utcnow
+    from pki.identities import identities_of
+    from pki.orgstate import open_org
+    from pki.reader import read_identity
+    from pki.spec import PKIOptions  # open_org reads options only when it creates CAs
+
+    moment = now or utcnow()
+    issues: list[IdentityIssue] = []
+    bundles: dict[tuple[str, str], IdentityBundle] = {}
+    for spec in specs:
+        missing_ca = _missing_authority(crypto_root, spec)
+        if missing_ca is not None:
+            reason = f"no {missing_ca} yet"
+            issues += [IdentityIssue(spec.name, i.name, reason) for i in identities_of(spec)]
+            continue
+        ctx, _ = open_org(crypto_root, spec, PKIOptions(), now=moment, create=False)
+        ca_cert_name = ctx.paths.authority("ca").cert_name
+        for ident in identities_of(spec):
+            reasons = _issue_reasons(ctx, ident, moment)
+            if not reasons:
+                try:
+                    bundles[(spec.name, ident.name)] = read_identity(
+                        ctx.paths, spec, ident, ca_cert_name
+                    )
+                except UsageError:
+                    reasons = ["files missing"]
+            if reasons:
+                issues.append(IdentityIssue(spec.name, ident.name, ", ".join(reasons)))
+    return issues, bundles
+
+
+# --------------------------------------------------------------------------- identities
+
+
+def _secret_stub(namespace: str, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+    }
+
+
+def _kubernetes_secrets(
+    api: Any,
+    plan: Plan,
+    specs: Sequence[OrgSpec],
+    issued: set[tuple[str, str]],
+    bundles: Mapping[tuple[str, str], IdentityBundle],
+) -> list[ObjectDiff]:
+    from baas.secrets.kubernetes import build_secrets, org_namespace, secret_names
+    from pki.identities import identities_of
+
+    diffs: list[ObjectDiff] = []
+    for spec in specs:
+        for ident in identities_of(spec):
+            key = (spec.name, ident.name)
+            if key in issued:
+                names = secret_names(ident.name)
+                namespace = org_namespace(plan.network, spec.name)
+                stubs = [_secret_stub(namespace, n) for n in (names.msp, names.tls)]
+                diffs += diff_unknown(api, stubs, note="credentials to be issued")
+            else:
+                diffs += diff_objects(api, build_secrets(plan.network, bundles[key]))
+    return diffs
+
+
+def _vault_secrets(
+    store: Any,
+    plan: Plan,
+    specs: Sequence[OrgSpec],
+    issued: set[tuple[str, str]],
+    bundles: Mapping[tuple[str, str], IdentityBundle],
+) -> list[VaultDiff]:
+    from pki.identities import identities_of
+
+    diffs: list[VaultDiff] = []
+    for spec in specs:
+        idents = identities_of(spec)
+        stored: set[str] = set()
+        if any((spec.name, i.name) in issued for i in idents):
+            stored = set(store.list_identities(plan.network, spec.name))
+        for ident in idents:
+            key = (spec.name, ident.name)
+            if key in issued:
+                action: PlannedAction = "update" if ident.name in stored else "create"
+                diffs.append(VaultDiff(spec.name, ident.name, action, "credentials to be issued"))
+                continue
+            change = str(store.would_change(plan.network, bundles[key]))
+            diffs.append(VaultDiff(spec.name, ident.name, _STORE_CHANGES[change]))
+    return diffs
+
+
+# --------------------------------------------------------------------------- Helm releases
+
+
+async def _release_diff(
+    client: Any, chart: Any, *, name: str, namespace: str, values: Mapping[str, Any]
+) -> ReleaseDiff:
+    from pyhelm3.errors import ReleaseNotFoundError
+
+    try:
+        current = await client.get_current_revision(name, namespace=namespace)
+    except ReleaseNotFoundError:
+        return ReleaseDiff(name, namespace, "install")
+    status = str(getattr(current.status, "value", current.status))
+    revision = int(current.revision)
+    if status in _PENDING_REINSTALL:
+        return ReleaseDiff(name, namespace, "install", revision, heal=status)
+    heal = status if status in _PENDING_ROLLBACK else ""
+    reasons: list[str] = []
+    if status != "deployed" and not heal:
+        reasons.append(f"status {status}")
+    deployed_chart = await current.chart_metadata()
+    wanted_chart = chart.metadata
+    if (deployed_chart.name, deployed_chart.version) != (wanted_chart.name, wanted_chart.version):
+        reasons.append(
+            f"chart {deployed_chart.name}-{deployed_chart.version} → "
+            f"{wanted_chart.name}-{wanted_chart.version}"
+        )
+    keys = changed_keys(await current.values(), values)
+    if "chartDigest" in keys:
+        keys.remove("chartDigest")
+        reasons.append("chart content")
+    if keys:
+        reasons.append(f"values {', '.join(keys)}")
+    action: ReleaseAction = "upgrade" if reasons or heal else "unchanged"
+    return ReleaseDiff(name, namespace, action, revision, heal=heal, reasons=tuple(reasons))
+
+
+async def _release_diffs(
+    settings: Any, wanted: Sequence[tuple[str, str, dict[str, Any]]]
+) -> list[ReleaseDiff]:
+    from baas.kubernetes.releases import CHART_DIR, helm_client
+
+    client = helm_client(settings)
+    chart = await client.get_chart(CHART_DIR)
+    return [
+        await _release_diff(client, chart, name=name, namespace=namespace, values=values)
+        for name, namespace, values in wanted
+    ]
+
+
+def release_diffs(plan: Plan, options: KubeOptions) -> list[ReleaseDiff]:
+    """What ``ensure_release`` would do to each organisation's release (read-only: ``helm
+    status`` and ``helm get values``). Raises :class:`OperationError` with helm's message."""
+    from baas.kubernetes.releases import chart_digest, helm_error
+    from baas.kubernetes.runtime import helm_settings
+    from baas.kubernetes.values import ValuesOptions, org_values, release_name
+
+    values_options = ValuesOptions(
+        secrets_mode=options.secrets, image_registry=options.image_registry
+    )
+    digest = chart_digest()
+    wanted = [
+        (
+            release_name(org),
+            org.namespace,
+            {**org_values(plan, org, values_options), "chartDigest": digest},
+        )
+        for org in plan.orgs
+    ]
+    try:
+        return asyncio.run(_release_diffs(helm_settings(options), wanted))
+    except OperationError:
+        raise
+    except Exception as exc:
+        raise helm_error(exc, "reading the releases") from None
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def readable_view(plan: Plan, issued: set[tuple[str, str]]) -> Plan | None:
+    """``plan`` without the peers and users PKI has yet to issue (``issued`` holds ``(org,
+    identity name)``): what the crypto tree can already give the toolbox, which needs every
+    organisation's MSP and its admin and orderer credentials only. ``plan`` itself when nothing
+    is to be issued. ``None`` when the toolbox's inputs cannot be read from the tree yet: an
+    admin or orderer is to be issued (this covers an organisation without CAs), or an
+    organisation would lose every peer (the tree files it in another folder then). Pure."""
+    if not issued:
+        return plan
+    orgs = []
+    for org in plan.orgs:
+        if (org.name, org.admin) in issued or any(
+            (org.name, n.fqdn) in issued for n in org.orderers
+        ):
+            return None
+        peers = tuple(p for p in org.peers if (org.name, p.fqdn) not in issued)
+        if org.peers and not peers:
+            return None
+        users = tuple(u for u in org.users if (org.name, u) not in issued)
+        orgs.append(replace(org, peers=peers, users=users))
+    return replace(plan, orgs=tuple(orgs))
+
+
+def toolbox_inputs(
+    plan: Plan, crypto_root: Path, options: BootstrapOptions, *, readable: Plan
+) -> BootstrapInputs | None:
+    """The toolbox objects ``ensure_bootstrap`` would apply once PKI has issued what is missing.
+
+    When ``readable`` is ``plan`` (nothing to issue) this is ``build_inputs`` itself. Otherwise
+    the Secret's files are read through ``readable`` (see :func:`readable_view`; identities to
+    be issued are not part of it) and the rest is built from ``plan`` as ``build_inputs``
+    does. ``None`` when the plan has no channel."""
+    from baas.channels import configtx, packaging
+    from baas.kubernetes import bootstrap as boot
+
+    if readable is plan or not plan.channels:
+        return boot.build_inputs(plan, crypto_root, options)
+    domain = options.cluster_domain
+    packages = packaging.plan_packages(plan, cluster_domain=domain)
+    secret = boot.secret_manifest(plan, boot.crypto_files(readable, crypto_root))
+    config_map = boot.config_map_manifest(
+        plan,
+        configtx_yaml=configtx.configtx_yaml(plan, cluster_domain=domain),
+        steps=boot.steps_tsv(boot.bootstrap_steps(plan, packages, cluster_domain=domain)),
+        packages=packages,
+    )
+    keys = list(secret["data"])
+    draft = boot.job_manifest(plan, secret_keys=keys, digest="", options=options)
+    digest = boot.inputs_digest(secret, config_map, draft["spec"])
+    job = boot.job_manifest(plan, secret_keys=keys, digest=digest, options=options)
+    return boot.BootstrapInputs(secret=secret, config_map=config_map, job=job, digest=digest)
+
+
+def bootstrap_diffs(
+    api: Any,
+    plan: Plan,
+    crypto_root: Path,
+    options: KubeOptions,
+    *,
+    issued: set[tuple[str, str]],
+) -> list[ObjectDiff]:
+    """What ``ensure_bootstrap`` would do: the toolbox Secret and ConfigMap (dry runs), Jobs of
+    other inputs ``delete``, the Job of these inputs ``create`` unless it exists and has not
+    failed (a failed one is replaced). When the inputs depend on credentials still to be issued
+    (see :func:`readable_view`) the Secret and ConfigMap are ``create``/``update`` by presence
+    and a Job of new inputs is ``create``. Empty when the plan has no channel."""
+    from baas.kubernetes import bootstrap as boot
+    from baas.kubernetes.namespaces import toolbox_namespace
+
+    if not plan.channels:
+        return []
+    namespace = toolbox_namespace(plan)
+    job_name = f"{boot.JOB_PREFIX}<new inputs>"
+    readable = readable_view(plan, issued)
+    if readable is not None:
+        opts = boot.BootstrapOptions(image_registry=options.image_registry)
+        inputs = toolbox_inputs(plan, crypto_root, opts, readable=readable)
+        assert inputs is not None  # the plan has channels
+        diffs = diff_objects(api, [inputs.secret, inputs.config_map])
+        job_name = inputs.job_name
+    else:
+        stubs = [
+            {"apiVersion": "v1", "kind": k, "metadata": {"name": n, "namespace": namespace}}
+            for k, n in (("Secret", boot.SECRET_NAME), ("ConfigMap", boot.CONFIG_MAP_NAME))
+        ]
+        diffs = diff_unknown(api, stubs, note=_NOT_ISSUED)
+    current = failed = False
+    for job in boot.list_jobs(api, plan):
+        name = str(job["metadata"]["name"])
+        if name == job_name and boot.job_state(job) != "failed":
+            current = True
+        elif name == job_name:
+            failed = True
+        else:
+            diffs.append(ObjectDiff("Job", name, namespace, "delete", note="inputs changed"))
+    if current:
+        diffs.append(ObjectDiff("Job", job_name, namespace, "unchanged"))
+    else:
+        note = "replaces the failed Job of the same inputs" if failed else ""
+        diffs.append(ObjectDiff("Job", job_name, namespace, "create", note=note))
+    return diffs
+
+
+# --------------------------------------------------------------------------- the whole chain
+
+
+def plan_changes(plan: Plan, crypto_root: Path, options: KubeOptions) -> ChangePlan:
+    """What :func:`baas.kubernetes.runtime.up` would change for ``plan``, read-only.
+
+    ``crypto_root`` is where the network's PKI tree is (or would be); it may not exist, then
+    every identity is reported as to be issued and every Secret as ``create``. Raises
+    :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's message when they
+    cannot be read, :class:`UsageError` for a damaged CA or an unusable kubeconfig.
+    """
+    from baas.kubernetes.cluster import api_client
+    from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
+    from baas.kubernetes.policies import network_policies, vault_egress_policies
+    from baas.plan import pki_org_specs_from_plan
+
+    specs = pki_org_specs_from_plan(plan)
+    issues, bundles = pki_issues(crypto_root, specs)
+    issued = {(i.org, i.name) for i in issues}
+    result = ChangePlan(
+        network=plan.network,
+        secrets=options.secrets,
+        crypto_root=crypto_root,
+        crypto_exists=crypto_root.exists(),
+        issues=issues,
+    )
+    api = api_client(options.target)
+    manifests = namespace_manifests(plan) + network_policies(plan)
+    store: Any = None
+    if options.secrets == "vault":
+        from baas.kubernetes.vault_auth import reviewer_manifests
+        from baas.secrets.vault import VaultStore
+
+        store = VaultStore.from_settings(**options.vault)
+        manifests += vault_egress_policies(plan, vault_addr=store.address)
+        manifests += reviewer_manifests(network=plan.network, namespace=toolbox_namespace(plan))
+    result.objects = diff_objects(api, manifests)
+    if store is not None:
+        result.vault = _vault_secrets(store, plan, specs, issued, bundles)
+    else:
+        result.objects += _kubernetes_secrets(api, plan, specs, issued, bundles)
+    result.releases = release_diffs(plan, options)
+    result.bootstrap = bootstrap_diffs(api, plan, crypto_root, options, issued=issued)
+    return result
