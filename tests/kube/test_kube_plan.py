@@ -12,15 +12,12 @@ records are compared read-only. No private key material appears in any output.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import topology
 from baas import plan as planning
@@ -28,12 +25,12 @@ from baas.cli.app import main
 from baas.home import crypto_dir
 from baas.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
-from tests.support.openbao import OpenBao, openbao_server
+from tests.support.networks import kube_args, two_orgs_copy, vault_env
+from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
 
 ROOT = Path(__file__).resolve().parents[2]
-TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
 NETWORK = "plannet"
 KINDS = [
     ("v1", "Namespace"),
@@ -49,35 +46,10 @@ KINDS = [
 ]
 
 
-def _topology(directory: Path, *, grow: bool = False) -> Path:
-    data = yaml.safe_load(TWO_ORGS.read_text())
-    data["metadata"]["name"] = NETWORK
-    data["spec"].pop("chaincodes")
-    if grow:  # org1 gets a third peer and a second user
-        org1 = next(o for o in data["spec"]["organizations"] if o["name"] == "org1")
-        org1["peers"].append({"name": "peer2"})
-        org1["users"].append("carol")
-    path = directory / ("grown.yaml" if grow else "plannet.yaml")
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("plannet")
-    return _topology(directory), _topology(directory, grow=True)
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("baas-home-plan")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BAAS_HOME", str(path))
-        yield path
-
-
-def _kube_args(cluster: KubeCluster) -> list[str]:
-    return ["--target", "kubernetes", "--kubeconfig", str(cluster.kubeconfig_path)]
+    return two_orgs_copy(directory, NETWORK), two_orgs_copy(directory, NETWORK, grow=True)
 
 
 def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -89,7 +61,7 @@ def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
 def _plan_json(
     capsys: pytest.CaptureFixture[str], cluster: KubeCluster, file: Path, *extra: str
 ) -> dict[str, Any]:
-    code, out, err = _baas(capsys, "plan", str(file), *_kube_args(cluster), *extra, "-o", "json")
+    code, out, err = _baas(capsys, "plan", str(file), *kube_args(cluster), *extra, "-o", "json")
     assert code == 0, out + err
     data: dict[str, Any] = json.loads(out)
     assert set(data) == {"plan", "changes"}
@@ -199,7 +171,7 @@ def test_before_up_everything_would_be_created_and_nothing_is_written(
     assert not crypto_dir(NETWORK).exists()
     assert _snapshot(kube_cluster) == {}
     assert _revisions(kube_cluster, helm_binary) == {}
-    code, out, err = _baas(capsys, "plan", str(file), *_kube_args(kube_cluster))
+    code, out, err = _baas(capsys, "plan", str(file), *kube_args(kube_cluster))
     assert code == 0, out + err
     assert "does not exist yet" in out
     assert "release plannet-org1/org1: install" in out
@@ -216,13 +188,13 @@ def test_after_up_everything_is_unchanged_and_plan_writes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     file = files[0]
-    code, out, err = _baas(capsys, "up", str(file), *_kube_args(kube_cluster), "--no-wait")
+    code, out, err = _baas(capsys, "up", str(file), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, out + err
     root = crypto_dir(NETWORK)
     before = _snapshot(kube_cluster), _revisions(kube_cluster, helm_binary), _tree_state(root)
     assert before[0] and before[1]
     changes = _plan_json(capsys, kube_cluster, file)
-    code, out, err = _baas(capsys, "plan", str(file), *_kube_args(kube_cluster))
+    code, out, err = _baas(capsys, "plan", str(file), *kube_args(kube_cluster))
     assert code == 0, out + err
     after = _snapshot(kube_cluster), _revisions(kube_cluster, helm_binary), _tree_state(root)
     assert after == before
@@ -282,7 +254,7 @@ def test_after_growing_the_topology_plan_names_exactly_what_changes(
     assert {g for g in got if g[0] != "NetworkPolicy"} == expected
     assert (_snapshot(kube_cluster), _revisions(kube_cluster, helm_binary)) == before
     # applying it, then planning again, finds nothing left to do
-    code, out, err = _baas(capsys, "up", str(new_file), *_kube_args(kube_cluster), "--no-wait")
+    code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, out + err
     again = _plan_json(capsys, kube_cluster, new_file)
     assert _not_unchanged(again) == set()
@@ -318,7 +290,7 @@ def test_drift_made_by_hand_is_named_by_field_then_repaired_by_up(
         ("NetworkPolicy", "plannet-org1/peer-gossip-org2", "update", "spec.egress"),
     }  # baas does not own the extra label: applying leaves it, so it is no difference
     assert _snapshot(kube_cluster) == before
-    code, out, err = _baas(capsys, "up", str(new_file), *_kube_args(kube_cluster), "--no-wait")
+    code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, out + err
     assert _not_unchanged(_plan_json(capsys, kube_cluster, new_file)) == set()
     _assert_no_keys(json.dumps(changes), crypto_dir(NETWORK))
@@ -348,20 +320,6 @@ def test_composed_toolbox_inputs_equal_build_inputs(home: Path, files: tuple[Pat
 # ----------------------------------------------------------------------------- Vault mode
 
 
-@pytest.fixture(scope="module")
-def bao() -> Iterator[OpenBao]:
-    with openbao_server() as server:
-        yield server
-
-
-@contextlib.contextmanager
-def _vault_env(bao: OpenBao) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VAULT_ADDR", bao.addr)
-        mp.setenv("VAULT_TOKEN", bao.root_token)
-        yield
-
-
 def test_vault_mode_compares_kv_records_read_only(
     kube_cluster: KubeCluster,
     helm_binary: Path,
@@ -377,14 +335,14 @@ def test_vault_mode_compares_kv_records_read_only(
     new_file = files[1]  # deployed by the previous test with Kubernetes Secrets
     the_plan = planning.build(topology.load(new_file).network)
     specs = {s.name: s for s in pki_org_specs_from_plan(the_plan)}
-    with _vault_env(bao):
+    with vault_env(bao):
         store = VaultStore.from_settings()
         org1 = pki.load_bundles(crypto_dir(NETWORK), specs["org1"])
         store.ensure_identities(NETWORK, org1)
         before = _snapshot(kube_cluster)
         changes = _plan_json(capsys, kube_cluster, new_file, "--secrets", "vault")
         code, out, err = _baas(
-            capsys, "plan", str(new_file), *_kube_args(kube_cluster), "--secrets", "vault"
+            capsys, "plan", str(new_file), *kube_args(kube_cluster), "--secrets", "vault"
         )
     assert code == 0, out + err
     assert bao.root_token not in out + err + json.dumps(changes)

@@ -14,12 +14,10 @@ error. The all-checks-pass path runs only where Docker exists (tests/kube/test_k
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import topology
 from baas import plan as planning
@@ -28,25 +26,15 @@ from baas.errors import OperationError
 from baas.kubernetes import smoke
 from baas.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
 from tests.support.kubeapi import KubeCluster
+from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy
 
 ROOT = Path(__file__).resolve().parents[2]
-TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
 
 
 def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def _topology(directory: Path, name: str) -> Path:
-    """examples/two-orgs.yaml renamed to ``name``, without chaincodes."""
-    data = yaml.safe_load(TWO_ORGS.read_text())
-    data["metadata"]["name"] = name
-    data["spec"].pop("chaincodes")
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
 
 
 # ----------------------------------------------------------------------------- no cluster
@@ -231,14 +219,6 @@ def test_local_target_is_refused_clearly(capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("baas-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BAAS_HOME", str(path))
-        yield path
-
-
-@pytest.fixture(scope="module")
 def deployed(
     kube_cluster: KubeCluster,
     helm_binary: Path,
@@ -247,8 +227,8 @@ def deployed(
 ) -> Path:
     """A fresh network (``smokenet``) after ``baas up --no-wait``: every object is applied, no
     pod ever runs."""
-    path = _topology(tmp_path_factory.mktemp("smokenet"), "smokenet")
-    kube = ["--target", "kubernetes", "--kubeconfig", str(kube_cluster.kubeconfig_path)]
+    path = two_orgs_copy(tmp_path_factory.mktemp("smokenet"), "smokenet")
+    kube = kube_args(kube_cluster)
     code = main(["up", str(path), *kube, "--no-wait"])
     assert code == 0
     return path
@@ -317,7 +297,7 @@ def test_smoke_of_a_network_never_deployed(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = _topology(tmp_path, "ghostnet")
+    path = two_orgs_copy(tmp_path, "ghostnet")
     code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--json"))
     assert code == 1, err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
@@ -416,8 +396,8 @@ def test_helm_test_runs_once_workloads_and_bootstrap_pass(
     """With the workloads' and the Job's status written as the missing controllers would, the
     first four checks pass and helm test really runs for each peer organisation (and fails:
     its test pods can never run here)."""
-    path = _topology(tmp_path, "readynet")
-    kube = ["--target", "kubernetes", "--kubeconfig", str(kube_cluster.kubeconfig_path)]
+    path = two_orgs_copy(tmp_path, "readynet")
+    kube = kube_args(kube_cluster)
     assert main(["up", str(path), *kube, "--no-wait"]) == 0
     _play_the_controllers(kube_cluster, planning.build(topology.load(path).network))
     capsys.readouterr()

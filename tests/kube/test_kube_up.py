@@ -10,16 +10,13 @@ while another organisation's service account is refused.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import hvac
 import pytest
-import yaml
 
 import topology
 from baas import plan as planning
@@ -27,12 +24,12 @@ from baas.cli.app import main
 from baas.kubernetes.namespaces import namespace_manifests
 from baas.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
-from tests.support.openbao import OpenBao, openbao_server
+from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy, vault_env
+from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
 
 ROOT = Path(__file__).resolve().parents[2]
-TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
 NAMESPACED = [
     ("v1", "Secret"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
@@ -45,22 +42,10 @@ NAMESPACED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("baas-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BAAS_HOME", str(path))
-        yield path
-
-
 def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out + captured.err
-
-
-def _kube_args(cluster: KubeCluster) -> list[str]:
-    return ["--target", "kubernetes", "--kubeconfig", str(cluster.kubeconfig_path)]
 
 
 def _kubectl_like(
@@ -110,7 +95,7 @@ def _plan(path: Path) -> planning.Plan:
 def test_up_applies_every_object(
     kube_cluster: KubeCluster, helm_binary: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _baas(capsys, "up", str(TWO_ORGS), *_kube_args(kube_cluster), "--no-wait")
+    code, text = _baas(capsys, "up", str(TWO_ORGS), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, text
     plan = _plan(TWO_ORGS)
     from kubernetes import client
@@ -152,7 +137,7 @@ def test_second_up_changes_nothing(
         o.name: _helm_releases(kube_cluster, helm_binary, o.namespace)[0]["revision"]
         for o in plan.orgs
     }
-    code, text = _baas(capsys, "up", str(TWO_ORGS), *_kube_args(kube_cluster), "--no-wait")
+    code, text = _baas(capsys, "up", str(TWO_ORGS), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, text
     assert "already up to date" in text
     assert _snapshot(kube_cluster, namespaces) == before
@@ -165,7 +150,7 @@ def test_second_up_changes_nothing(
 def test_waiting_without_nodes_names_the_workloads(
     kube_cluster: KubeCluster, helm_binary: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _baas(capsys, "up", str(TWO_ORGS), *_kube_args(kube_cluster), "--timeout", "1")
+    code, text = _baas(capsys, "up", str(TWO_ORGS), *kube_args(kube_cluster), "--timeout", "1")
     assert code == 1
     assert "workloads are not ready" in text
     assert "StatefulSet supplychain-org1/" in text
@@ -175,7 +160,7 @@ def test_waiting_without_nodes_names_the_workloads(
 def test_status_reports_workloads(
     kube_cluster: KubeCluster, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _baas(capsys, "status", str(TWO_ORGS), *_kube_args(kube_cluster))
+    code, text = _baas(capsys, "status", str(TWO_ORGS), *kube_args(kube_cluster))
     assert code == 0, text
     data = json.loads(text[text.index("{") :])
     assert all(data["namespaces"].values())
@@ -185,7 +170,7 @@ def test_status_reports_workloads(
 def test_down_purge_removes_everything(
     kube_cluster: KubeCluster, helm_binary: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _baas(capsys, "down", str(TWO_ORGS), *_kube_args(kube_cluster), "--purge")
+    code, text = _baas(capsys, "down", str(TWO_ORGS), *kube_args(kube_cluster), "--purge")
     assert code == 0, text
     plan = _plan(TWO_ORGS)
     from kubernetes import client
@@ -205,7 +190,7 @@ def test_down_purge_removes_everything(
         else:  # no namespace controller runs here to finish the deletion
             assert got.metadata.deletion_timestamp is not None
     # a second purge finds nothing left to do and still succeeds
-    code, text = _baas(capsys, "down", str(TWO_ORGS), *_kube_args(kube_cluster), "--purge")
+    code, text = _baas(capsys, "down", str(TWO_ORGS), *kube_args(kube_cluster), "--purge")
     assert code == 0, text
 
 
@@ -213,27 +198,8 @@ def test_down_purge_removes_everything(
 
 
 @pytest.fixture(scope="module")
-def bao() -> Iterator[OpenBao]:
-    with openbao_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def vault_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = yaml.safe_load(TWO_ORGS.read_text())
-    data["metadata"]["name"] = "vaultnet"
-    data["spec"].pop("chaincodes")
-    path = tmp_path_factory.mktemp("vaultnet") / "vaultnet.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-@contextlib.contextmanager
-def _vault_env(bao: OpenBao) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VAULT_ADDR", bao.addr)
-        mp.setenv("VAULT_TOKEN", bao.root_token)
-        yield
+    return two_orgs_copy(tmp_path_factory.mktemp("vaultnet"), "vaultnet")
 
 
 def _sa_token(cluster: KubeCluster, namespace: str, account: str) -> str:
@@ -254,12 +220,12 @@ def test_vault_store_and_kubernetes_auth_through_tokenreview(
     vault_topology: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with _vault_env(bao):
+    with vault_env(bao):
         code, text = _baas(
             capsys,
             "up",
             str(vault_topology),
-            *_kube_args(kube_cluster),
+            *kube_args(kube_cluster),
             "--secrets",
             "vault",
             "--no-wait",
@@ -270,7 +236,7 @@ def test_vault_store_and_kubernetes_auth_through_tokenreview(
             capsys,
             "up",
             str(vault_topology),
-            *_kube_args(kube_cluster),
+            *kube_args(kube_cluster),
             "--secrets",
             "vault",
             "--no-wait",
@@ -302,12 +268,12 @@ def test_vault_store_and_kubernetes_auth_through_tokenreview(
         hvac.Client(url=bao.addr).auth.kubernetes.login(
             role="baas-vaultnet-org1", jwt=_sa_token(kube_cluster, "vaultnet-org2", "org2-fabric")
         )
-    with _vault_env(bao):
+    with vault_env(bao):
         code, text = _baas(
             capsys,
             "down",
             str(vault_topology),
-            *_kube_args(kube_cluster),
+            *kube_args(kube_cluster),
             "--secrets",
             "vault",
             "--purge",

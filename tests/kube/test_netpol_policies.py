@@ -21,7 +21,6 @@ EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 KUBE_VERSION = "1.34"  # scripts/install-kube.sh pins kube-apiserver v1.34
 
 
-
 def plan_of(path: Path) -> Plan:
     return build(topology.load(path).network)
 

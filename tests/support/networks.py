@@ -1,0 +1,44 @@
+"""Topologies and environments shared by the tests that drive a real cluster."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.kubeapi import KubeCluster
+from tests.support.openbao import OpenBao
+
+TWO_ORGS = Path(__file__).resolve().parents[2] / "examples" / "two-orgs.yaml"
+
+
+def two_orgs_copy(directory: Path, name: str, *, grow: bool = False) -> Path:
+    """examples/two-orgs.yaml renamed to ``name`` (so test modules never share namespaces),
+    without chaincodes; ``grow`` gives org1 a third peer and a second user."""
+    data = yaml.safe_load(TWO_ORGS.read_text())
+    data["metadata"]["name"] = name
+    data["spec"].pop("chaincodes")
+    if grow:
+        org1 = next(o for o in data["spec"]["organizations"] if o["name"] == "org1")
+        org1["peers"].append({"name": "peer2"})
+        org1["users"].append("carol")
+    path = directory / (f"{name}-grown.yaml" if grow else f"{name}.yaml")
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def kube_args(cluster: KubeCluster) -> list[str]:
+    """CLI arguments selecting the test API server."""
+    return ["--target", "kubernetes", "--kubeconfig", str(cluster.kubeconfig_path)]
+
+
+@contextlib.contextmanager
+def vault_env(bao: OpenBao) -> Iterator[None]:
+    """VAULT_ADDR / VAULT_TOKEN of the test OpenBao server, for the duration of the block."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VAULT_ADDR", bao.addr)
+        mp.setenv("VAULT_TOKEN", bao.root_token)
+        yield
