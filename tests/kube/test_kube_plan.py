@@ -30,7 +30,6 @@ from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
 
-ROOT = Path(__file__).resolve().parents[2]
 NETWORK = "plannet"
 KINDS = [
     ("v1", "Namespace"),

@@ -28,8 +28,6 @@ from baas.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _baas(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))

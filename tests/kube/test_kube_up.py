@@ -29,7 +29,6 @@ from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMESPACED = [
     ("v1", "Secret"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
