@@ -57,12 +57,13 @@ def up(file: Path, *, target: Target, kube: Any = None, report: Report = _quiet)
     if target == "local":
         raise _local_unavailable()
     from baas.kubernetes import runtime
+    from baas.kubernetes.cluster import api_client
 
     loaded = load(file)
+    options = kube or runtime.KubeOptions()
+    api_client(options.target)  # a wrong kubeconfig or context fails before anything is written
     root = ensure_pki(loaded, report=report)
-    return runtime.up(
-        planning.build(loaded.network), root, kube or runtime.KubeOptions(), report=report
-    )
+    return runtime.up(planning.build(loaded.network), root, options, report=report)
 
 
 def down(

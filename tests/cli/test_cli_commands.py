@@ -217,3 +217,22 @@ def test_missing_argument_exits_2(cli: Cli, args: tuple[str, ...]) -> None:
     result = cli(*args)
     assert result.code == 2
     assert "Traceback" not in result.text
+
+
+def test_up_with_a_wrong_kubeconfig_writes_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BAAS_HOME", str(tmp_path / "home"))
+    missing = str(tmp_path / "missing")
+    result = cli("up", str(TWO_ORGS), "--target", "kubernetes", "--kubeconfig", missing)
+    assert result.code == 2
+    assert "kubeconfig" in result.text and "does not exist" in result.text
+    assert "Traceback" not in result.text
+    assert not (tmp_path / "home").exists()
+
+
+def test_local_target_says_it_is_unavailable(cli: Cli) -> None:
+    result = cli("up", str(TWO_ORGS))
+    assert result.code == 2
+    assert "local runtime is not available" in result.text
+    assert "--target kubernetes" in result.text
