@@ -9,7 +9,8 @@ Modelled on fabric-samples ``test-network/configtx/configtx.yaml`` (etcdraft) an
   orderers and ``AnchorPeers`` (port 7051) when it runs peers. An organisation running both
   also counts its orderers as Readers and Writers (the orderers sign blocks, and
   ``BlockValidation`` is "ANY Writers").
-* Channel capability ``V2_0`` (etcdraft) or ``V3_0`` (BFT, which requires it); Orderer ``V2_0``;
+* Channel capability ``V2_0`` (etcdraft) or ``V3_0`` (BFT, which requires it, and Ed25519
+  keys, whose certificates channel MSPs accept only under it); Orderer ``V2_0``;
   Application ``V2_5``. No global ``Orderer.Addresses`` (deprecated; refused with ``V3_0``).
 * etcdraft ``Consenters`` and BFT ``ConsenterMapping`` use each orderer's Service name and the
   cluster port: charts/fabric runs a separate cluster listener (``ORDERER_GENERAL_CLUSTER_*``)
@@ -117,8 +118,15 @@ def organization(org: OrgPlan, *, cluster_domain: str) -> dict[str, Any]:
 
 
 def channel_capabilities(plan: Plan) -> dict[str, bool]:
-    """``V3_0`` for BFT (Fabric 3.x only), ``V2_0`` otherwise."""
-    return {"V3_0": True} if plan.consensus == "BFT" else {"V2_0": True}
+    """``V3_0`` for BFT and for Ed25519 identities (Fabric 3.x only), ``V2_0`` otherwise.
+
+    Channel MSPs only accept Ed25519 certificates at MSP version 3.0, which Fabric 3 selects
+    from the channel capability ``V3_0`` (``common/capabilities/channel.go MSPVersion``); under
+    ``V2_0`` every Ed25519 identity (nodes, admins) would be refused on the channel.
+    """
+    if plan.consensus == "BFT" or plan.pki.key_algorithm == "Ed25519":
+        return {"V3_0": True}
+    return {"V2_0": True}
 
 
 ORDERER_CAPABILITIES: dict[str, bool] = {"V2_0": True}
@@ -201,6 +209,12 @@ def _check(plan: Plan) -> None:
             f"BFT ordering needs Fabric 3.x, but the network uses Fabric {plan.fabric_version}",
             hint="set spec.fabric.version to 3.1, or use consensus etcdraft",
         )
+    if plan.pki.key_algorithm == "Ed25519" and plan.fabric_version.startswith("2."):
+        raise UsageError(
+            f"Ed25519 identities need Fabric 3.x, but the network uses Fabric "
+            f"{plan.fabric_version}",
+            hint="set spec.fabric.version to 3.1, or use keyAlgorithm P-256",
+        )
     for channel in plan.channels:
         if not consenters(plan, channel):
             raise UsageError(
@@ -214,8 +228,8 @@ def _check(plan: Plan) -> None:
 def configtx(plan: Plan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN) -> dict[str, Any]:
     """The configtx document of ``plan`` as plain data (see the module docstring).
 
-    Raises :class:`UsageError` for BFT on Fabric 2.x and for a channel without orderers or
-    members (the topology validation normally refuses these first).
+    Raises :class:`UsageError` for BFT or Ed25519 on Fabric 2.x and for a channel without
+    orderers or members (the topology validation normally refuses these first).
     """
     _check(plan)
     orgs = {o.name: organization(o, cluster_domain=cluster_domain) for o in plan.orgs}

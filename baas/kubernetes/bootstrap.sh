@@ -131,10 +131,12 @@ step_block() {
     case "$status" in
       0)
         # Peers and the other orderers must join with the channel's real block 0: a new
-        # configtxgen run would give a different block (timestamps).
+        # configtxgen run would give a different block (timestamps). --bestEffort: an orderer
+        # that joined alone has no Raft leader yet and refuses plain deliver requests
+        # (SERVICE_UNAVAILABLE) until the others join, which they cannot without this block.
         run as_admin "$org" "$msp" "$orderer" peer channel fetch 0 "$block.tmp" \
-          --channelID "$channel" --orderer "$orderer" --tls --cafile "$(tls_ca "$org")" ||
-          return 1
+          --channelID "$channel" --orderer "$orderer" --tls --cafile "$(tls_ca "$org")" \
+          --bestEffort || return 1
         mv "$block.tmp" "$block" || return 1
         log "channel $channel: block 0 fetched from $orderer"
         return 0

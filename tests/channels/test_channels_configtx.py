@@ -190,3 +190,28 @@ def test_channel_without_orderers_is_refused() -> None:
     channel = dataclasses.replace(plan.channels[0], orderer_orgs=())
     with pytest.raises(UsageError, match="no orderer"):
         configtx.configtx(dataclasses.replace(plan, channels=(channel,)))
+
+
+def test_ed25519_identities_get_channel_capability_v3() -> None:
+    """Channel MSPs accept Ed25519 certificates only at MSP version 3.0 (channel V3_0)."""
+    base = _plan(ROOT / "examples" / "two-orgs.yaml")
+    plan = dataclasses.replace(
+        base,
+        fabric_version="3.1",
+        pki=dataclasses.replace(base.pki, key_algorithm="Ed25519"),
+    )
+    doc = _parsed(plan)
+    assert plan.consensus == "etcdraft"
+    assert doc["Capabilities"]["Channel"] == {"V3_0": True}
+    for channel in plan.channels:
+        profile = doc["Profiles"][channel.name]
+        assert profile["Capabilities"] == {"V3_0": True}
+        assert "Addresses" not in profile["Orderer"]  # refused with V3_0
+        assert profile["Orderer"]["OrdererType"] == "etcdraft"
+
+
+def test_ed25519_on_fabric_2_is_refused() -> None:
+    base = _plan(ROOT / "examples" / "two-orgs.yaml")
+    plan = dataclasses.replace(base, pki=dataclasses.replace(base.pki, key_algorithm="Ed25519"))
+    with pytest.raises(UsageError, match="Ed25519 identities need Fabric 3"):
+        configtx.configtx(plan)

@@ -109,7 +109,12 @@ peer)
   "channel fetch")
     [ "$3" = 0 ] || die "fetch $3"
     need "$(opt cafile "$@")"
-    src="$S/osn/$(host "$(opt orderer "$@")")/$ch"; need "$src"; cp "$src" "$4" ;;
+    osn=$(host "$(opt orderer "$@")")
+    # an orderer without a Raft leader only serves best-effort deliver requests
+    if [ -e "$S/leaderless/$osn" ] && ! has --bestEffort "$@"; then
+      die "can't read the block: &{SERVICE_UNAVAILABLE}"
+    fi
+    src="$S/osn/$osn/$ch"; need "$src"; cp "$src" "$4" ;;
   "lifecycle chaincode")
     init=no; if has --init-required "$@"; then init=yes; fi
     def="$(opt version "$@" || true)|$(opt signature-policy "$@" || echo -)|$init"
@@ -390,6 +395,9 @@ def test_orderers_joined_elsewhere_give_the_block(two_orgs: World) -> None:
     osn = two_orgs.state / "osn" / "orderer1.supplychain-ordererorg.svc.cluster.local"
     osn.mkdir(parents=True)
     (osn / "mychannel").write_text("BLOCK mychannel 77\n")
+    # alone in a three-node Raft cluster, it has no leader: plain deliver requests are refused
+    (two_orgs.state / "leaderless").mkdir()
+    (two_orgs.state / "leaderless" / osn.name).touch()
     result = two_orgs.run()
     assert result.returncode == 0, result.stderr
     assert not [c for c in two_orgs.calls() if c[0] == "configtxgen"]

@@ -4,8 +4,10 @@ every example in both secrets modes, strict schema validation (kubernetes-valida
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -547,3 +549,123 @@ def test_notes_render(tmp_path: Path) -> None:
     text = yaml.safe_load(rendered.split("\n", 2)[2])["notes"]
     assert "peer0.org1.example.com  ->  peer0.supplychain-org1.svc.cluster.local:7051" in text
     assert "helm test org1 -n supplychain-org1" in text
+
+
+# --------------------------------------------------------------------------- pod scripts
+# The shell snippets the chart runs inside Fabric images, run here with /bin/sh against inputs
+# shaped like what the images hold (no Fabric image or binary exists on this machine).
+
+# The vm section of the images' core.yaml (sampleconfig/core.yaml, Fabric 2.5 and 3.1): the
+# socket is named in a comment above the setting. {i} is one indentation level.
+CORE_YAML = """peer:
+{i}id: jdoe
+vm:
+{i}# Endpoint of the vm management system, for example
+{i}# unix:///var/run/docker.sock
+{i}# http://localhost:2375
+{i}endpoint: unix:///var/run/docker.sock{tail}
+{i}docker:
+{i}{i}attachStdout: false
+"""
+
+
+def _script(text: str, container: str, *replacements: tuple[str, str]) -> str:
+    for old, new in replacements:
+        assert old in text, f"{old} not in the {container} script"
+        text = text.replace(old, new)
+    return text
+
+
+def _core_config_script(out: Path) -> str:
+    r = _render_one("minimal.yaml", "org1")
+    sts = _by(_docs(r.manifests), "StatefulSet")["peer0"]
+    init = sts["spec"]["template"]["spec"]["initContainers"][0]
+    assert init["command"][:2] == ["/bin/sh", "-ec"]
+    return _script(init["command"][2], "core-config", ("/etc/hyperledger/fabric-config", str(out)))
+
+
+@pytest.mark.parametrize("indent", [4, 2], ids=["fabric-2.5-layout", "fabric-3.1-layout"])
+def test_core_config_init_empties_vm_endpoint(indent: int, tmp_path: Path) -> None:
+    image_cfg, out = tmp_path / "image", tmp_path / "out"
+    image_cfg.mkdir()
+    out.mkdir()
+    (image_cfg / "core.yaml").write_text(CORE_YAML.format(i=" " * indent, tail=""))
+    result = subprocess.run(
+        ["/bin/sh", "-ec", _core_config_script(out)],
+        env={"PATH": os.environ["PATH"], "FABRIC_CFG_PATH": str(image_cfg)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (out / "core.yaml").read_text()
+    assert yaml.safe_load(text)["vm"] == {"endpoint": "", "docker": {"attachStdout": False}}
+    assert "# unix:///var/run/docker.sock" in text  # comments untouched
+
+
+def test_core_config_init_fails_when_the_endpoint_stays(tmp_path: Path) -> None:
+    image_cfg, out = tmp_path / "image", tmp_path / "out"
+    image_cfg.mkdir()
+    out.mkdir()
+    (image_cfg / "core.yaml").write_text(CORE_YAML.format(i="  ", tail="  # unexpected"))
+    result = subprocess.run(
+        ["/bin/sh", "-ec", _core_config_script(out)],
+        env={"PATH": os.environ["PATH"], "FABRIC_CFG_PATH": str(image_cfg)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "could not disable vm.endpoint" in result.stderr
+
+
+FAKE_PEER = """#!/bin/sh
+# `peer channel list`: header and names on stdout, log lines on stderr (as Fabric does).
+echo "2026-01-01 00:00:00.000 UTC 0001 WARN [main] something to say" >&2
+echo "Channels peers has joined: "
+for c in $FAKE_CHANNELS; do echo "$c"; done
+echo "2026-01-01 00:00:00.001 UTC 0002 WARN [main] more to say" >&2
+"""
+
+
+def _helm_test(tmp_path: Path, joined: str) -> subprocess.CompletedProcess[str]:
+    r = _render_one("minimal.yaml", "org1")
+    pod = _docs(r.tests)[0]
+    container = pod["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["EXPECTED_CHANNELS"] == "mychannel"
+    bin_dir, tmp = tmp_path / "bin", tmp_path / "tmp"
+    bin_dir.mkdir()
+    tmp.mkdir()
+    (bin_dir / "peer").write_text(FAKE_PEER)
+    (bin_dir / "peer").chmod(0o755)
+    script = _script(container["command"][2], "helm test", ("/tmp/", f"{tmp}/"))
+    return subprocess.run(
+        [*container["command"][:2], script],
+        env={**env, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_CHANNELS": joined},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_helm_test_reads_channel_names_from_stdout_only(tmp_path: Path) -> None:
+    result = _helm_test(tmp_path, "mychannel")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: peer0.org1.example.com has joined exactly: mychannel" in result.stdout
+    assert "WARN [main] more to say" in result.stderr  # Fabric's log is still shown
+
+
+@pytest.mark.parametrize(
+    ("joined", "error"),
+    [
+        ("", "has not joined: mychannel"),
+        ("mychannel other", "has joined channels it should not: other"),
+    ],
+)
+def test_helm_test_fails_on_missing_or_extra_channels(
+    tmp_path: Path, joined: str, error: str
+) -> None:
+    result = _helm_test(tmp_path, joined)
+    assert result.returncode != 0
+    assert error in result.stderr
