@@ -105,7 +105,11 @@ class ChaincodePlan:
     endorsement_is_default: bool
     init_required: bool
     image: str | None = None
-    sequence: int = 1
+    init_function: str | None = None
+    """Called by Init when ``init_required`` (``None``: Init with empty arguments)."""
+
+    # No sequence here: the bootstrap numbers definitions at run time from the committed one
+    # (``baas/kubernetes/bootstrap.sh``), so an upgrade needs only a new version.
 
     @property
     def label(self) -> str:
@@ -194,6 +198,7 @@ def build(network: Network) -> Plan:
             endorsement_is_default=cc.endorsement is None,
             init_required=cc.init_required,
             image=cc.image,
+            init_function=cc.init_function,
         )
         for cc in network.spec.chaincodes
     )

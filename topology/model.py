@@ -8,6 +8,7 @@ check each field on its own; rules that relate fields to each other live in
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -72,6 +73,9 @@ ChaincodeVersion = Annotated[
     _matching(rules.CHAINCODE_VERSION, "chaincode version", max_len=64),
 ]
 UserName = Annotated[str, _matching(rules.USER_NAME, "user name", max_len=64)]
+INIT_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
+"""A transaction function name, optionally ``<contract>:<function>`` (contract APIs)."""
+InitFunction = Annotated[str, _matching(INIT_FUNCTION, "function name", max_len=128)]
 
 
 class _Strict(BaseModel):
@@ -134,7 +138,16 @@ class Chaincode(_Strict):
         "default: the channel's MAJORITY Endorsement.",
     )
     init_required: bool = Field(
-        default=False, alias="initRequired", description="Call Init once after commit."
+        default=False,
+        alias="initRequired",
+        description="Call Init once per version, after its commit.",
+    )
+    init_function: InitFunction | None = Field(
+        default=None,
+        alias="initFunction",
+        description="Function the Init transaction calls when initRequired, e.g. InitLedger "
+        "(the Fabric samples' name); default: Init with empty arguments, which "
+        "fabric-contract-api-go answers with success without calling any function.",
     )
     image: str | None = Field(
         default=None,

@@ -272,6 +272,12 @@ def _chaincodes(net: Network) -> Iterator[Finding]:
                 f"use one of: {', '.join(channels) or '(no channels declared)'}",
             )
             continue
+        if cc.init_function is not None and not cc.init_required:
+            yield _error(
+                f"{path}.initFunction",
+                "initFunction is set but initRequired is false, so Init would never be called",
+                "set 'initRequired: true', or remove initFunction",
+            )
         if cc.endorsement is not None:
             yield from _endorsement(net, path, cc.endorsement, channel.organizations)
 

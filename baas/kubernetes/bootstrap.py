@@ -47,7 +47,7 @@ from baas.kubernetes.namespaces import (
     MANAGED_BY,
     toolbox_namespace,
 )
-from baas.plan import PORTS, NodePlan, OrgPlan, Plan
+from baas.plan import PORTS, ChaincodePlan, NodePlan, OrgPlan, Plan
 
 COMPONENT_TOOLBOX = "toolbox"
 SECRET_NAME = "bootstrap-crypto"
@@ -151,6 +151,20 @@ def _approver(org: OrgPlan) -> NodePlan:
     return org.anchor_peers[0]
 
 
+def init_ctor(chaincode: ChaincodePlan) -> str:
+    """The ``--ctor`` of the chaincode's Init: ``{"Args":[]}``, or
+    ``{"function":"<initFunction>","Args":[]}`` when the topology names a function.
+
+    fabric-contract-api-go answers an Init with empty arguments with success without running
+    any transaction function ("Default initiator successful."); with a function name it routes
+    the call like an ordinary transaction (the Fabric samples initialise with ``InitLedger``).
+    Chaincodes on other APIs that need a function name must set ``initFunction``."""
+    ctor: dict[str, object] = {"Args": []}
+    if chaincode.init_function:
+        ctor = {"function": chaincode.init_function, "Args": []}
+    return json.dumps(ctor, separators=(",", ":"))
+
+
 def _chaincode_steps(
     plan: Plan, packages: Sequence[packaging.ChaincodePackage], domain: str
 ) -> list[Step]:
@@ -166,7 +180,6 @@ def _chaincode_steps(
             cc.channel,
             cc.name,
             cc.version,
-            str(cc.sequence),
             "-" if cc.endorsement_is_default else cc.endorsement,
             "yes" if cc.init_required else "no",
         )
@@ -189,22 +202,15 @@ def _chaincode_steps(
             peer = _peer_addr(_approver(org), domain)
             steps.append(("approve", *definition, org.name, org.msp_id, peer, *via, pkg.package_id))
         first = plan.org(own[0].org)
+        submitter = (first.name, first.msp_id, _peer_addr(_approver(first), domain))
         targets = [
             item
             for pkg in own
             for item in (pkg.org, _peer_addr(_approver(plan.org(pkg.org)), domain))
         ]
-        steps.append(
-            (
-                "commit",
-                *definition,
-                first.name,
-                first.msp_id,
-                _peer_addr(_approver(first), domain),
-                *via,
-                *targets,
-            )
-        )
+        steps.append(("commit", *definition, *submitter, *via, *targets))
+        if cc.init_required:
+            steps.append(("init", cc.channel, cc.name, init_ctor(cc), *submitter, *via, *targets))
     return steps
 
 
@@ -217,9 +223,14 @@ def bootstrap_steps(
     """What the script does, in order (formats in ``bootstrap.sh``'s header): per channel the
     genesis block, orderer joins (every consenter), peer joins (every peer of every member);
     then per chaincode installs (every peer of every serving organisation, each with its own
-    package), approvals (one per organisation, through its anchor peer) and one commit
-    (endorsed by one peer per organisation). Approvals and commits go to the channel's first
-    orderer."""
+    package), approvals (one per organisation, through its anchor peer), one commit (endorsed
+    by one peer per organisation) and, for ``initRequired``, one Init (endorsed by the same
+    peers: every member, which satisfies the default MAJORITY and an AND of all members).
+    Approvals, commits and Init go to the channel's first orderer.
+
+    Sequences are not in the steps: the script derives them from the committed definition, so
+    a changed version, policy or init flag gives new steps (hence a new Job) that upgrade the
+    chaincode at the next sequence."""
     return _channel_steps(plan, cluster_domain) + _chaincode_steps(plan, packages, cluster_domain)
 
 

@@ -14,17 +14,35 @@
 #   peer-join CHANNEL ORG MSPID PEER_ADDR             peer channel join unless already joined
 #   install   ORG MSPID PEER_ADDR PACKAGE_FILE PACKAGE_ID
 #                                                     install unless queryinstalled lists the ID
-#   approve   CHANNEL NAME VERSION SEQUENCE POLICY INIT ORG MSPID PEER_ADDR ORDERER_ORG
-#             ORDERER_ADDR PACKAGE_ID                 approveformyorg unless the definition is
-#                                                     committed or the org already approved it
-#   commit    CHANNEL NAME VERSION SEQUENCE POLICY INIT ORG MSPID PEER_ADDR ORDERER_ORG
-#             ORDERER_ADDR [PEER_ORG PEER_ADDR]...    commit unless querycommitted has it
+#   approve   CHANNEL NAME VERSION POLICY INIT ORG MSPID PEER_ADDR ORDERER_ORG ORDERER_ADDR
+#             PACKAGE_ID                              approveformyorg unless the org approved this
+#                                                     definition and package at the sequence
+#   commit    CHANNEL NAME VERSION POLICY INIT ORG MSPID PEER_ADDR ORDERER_ORG ORDERER_ADDR
+#             [PEER_ORG PEER_ADDR]...                 commit unless the definition is committed
+#   init      CHANNEL NAME CTOR ORG MSPID PEER_ADDR ORDERER_ORG ORDERER_ADDR [PEER_ORG PEER_ADDR]...
+#                                                     invoke --isInit with CTOR (JSON); Fabric's
+#                                                     "already initialized" counts as done
 #
 # POLICY is a signature policy or "-" (the channel's default Endorsement policy); INIT is
 # "yes" for --init-required. Identities: ORG's admin from $CRYPTO_DIR/ORG/admin/{msp,tls};
 # TLS CAs are $CRYPTO_DIR/ORG/admin/tls/ca.crt. A failing step is retried ($ATTEMPTS times,
-# $RETRY_DELAY seconds apart: nodes may still be starting); a command that fails prints the
-# command (paths only, never key material) and Fabric's own output.
+# $RETRY_DELAY seconds apart: nodes may still be starting) unless retrying cannot help; a
+# command that fails prints the command (paths only, never key material) and Fabric's output.
+#
+# Sequences are not inputs: approve and commit read the committed definition
+# (querycommitted --output json) each time. Not committed: sequence 1. Committed and equal to
+# the wanted definition: its sequence, nothing to commit (an organisation whose package changed
+# approves that sequence again with its new package ID, which Fabric allows). Committed and
+# different: committed sequence + 1, an upgrade. Comparing with the committed definition, never
+# an approved one, keeps a re-run after a partial upgrade (some approvals done, no commit) at the
+# same sequence. "Equal" covers what querycommitted shows and baas sets: version, init_required,
+# the endorsement and validation plugins (escc/vscc) and the kind of endorsement policy (the
+# channel default, compared byte for byte, or a signature policy). The text of a signature
+# policy is not compared (Fabric compiles it to bytes): to change it, bump the version.
+#
+# Init (INIT "yes"): Fabric records the version a chaincode was initialised for, so Init is due
+# once per version. The init step always asks for it; "already initialized" means done, so a
+# re-run, or a run after a failure between commit and Init, is safe.
 set -euo pipefail
 
 CRYPTO_DIR=${CRYPTO_DIR:-/etc/baas/crypto}
@@ -34,8 +52,9 @@ STEPS_FILE=${STEPS_FILE:-$INPUT_DIR/steps.tsv}
 ATTEMPTS=${ATTEMPTS:-10}
 RETRY_DELAY=${RETRY_DELAY:-6}
 
-OUT=""        # combined output of the last command run by `run`/`query`
-CHANGES=0     # number of actions taken (joins, installs, approvals, commits, blocks made)
+OUT=""        # combined output of the last command run by `run`/`query` (stdout: `capture`)
+CHANGES=0     # number of actions taken (joins, installs, approvals, commits, inits, blocks made)
+PERMANENT=2   # a step's status when retrying cannot help
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 
@@ -61,6 +80,16 @@ fail() {
 query() {
   local status=0
   OUT=$("$@" 2>&1) || status=$?
+  return "$status"
+}
+
+# capture COMMAND...: like query, but on success OUT holds stdout only (for parsers); on
+# failure it holds stdout then stderr.
+capture() {
+  local status=0 errors="$WORK_DIR/.stderr"
+  OUT=$("$@" 2>"$errors") || status=$?
+  if [ "$status" -ne 0 ]; then OUT=$(printf '%s\n%s' "$OUT" "$(cat "$errors")"); fi
+  rm -f "$errors"
   return "$status"
 }
 
@@ -210,61 +239,138 @@ definition_args() {
   if [ "$2" = "yes" ]; then DEFINITION+=(--init-required); fi
 }
 
-# committed_sequence CHANNEL NAME ORG MSPID PEER_ADDR: print the committed sequence (0 if the
-# chaincode is not defined on the channel); non-zero status when the peer cannot tell.
-committed_sequence() {
-  local channel=$1 name=$2 org=$3 msp=$4 peer=$5
-  if query as_admin "$org" "$msp" "$peer" peer lifecycle chaincode querycommitted \
-    --channelID "$channel" --name "$name"; then
-    local sequence
-    sequence=$(printf '%s\n' "$OUT" | sed -n 's/.*Sequence: \([0-9][0-9]*\),.*/\1/p' | head -n 1)
-    if [ -z "$sequence" ]; then
-      fail "cannot read the committed sequence of $name on $channel" \
-        peer lifecycle chaincode querycommitted --channelID "$channel" --name "$name"
+# The validation parameter Fabric stores for the channel's default policy: the ApplicationPolicy
+# {channel_config_policy_reference: "/Channel/Application/Endorsement"} (tag 0x12, length 32),
+# base64 as querycommitted prints it. A signature policy is field 1 (tag 0x0a): base64 "C...".
+DEFAULT_POLICY_B64=EiAvQ2hhbm5lbC9BcHBsaWNhdGlvbi9FbmRvcnNlbWVudA==
+# querycommitted --output json (Go's encoding/json of QueryChaincodeDefinitionResult: snake_case
+# keys, init_required omitted when false) → "SEQUENCE|VERSION|INIT|EPLUGIN|VPLUGIN|POLICY KIND".
+# shellcheck disable=SC2016 # $default is a jq variable
+COMMITTED_FILTER='[.sequence, .version, (.init_required // false), .endorsement_plugin,
+  .validation_plugin, (.validation_parameter // "" | if . == $default then "default"
+  elif startswith("C") then "signature" else "other" end)] | map(tostring) | join("|")'
+
+SEQUENCE=0    # set by plan_definition: the sequence to approve and commit
+CURRENT=no    # set by plan_definition: "yes" when the wanted definition is the committed one
+COMMITTED=0   # set by plan_definition: the committed sequence (0: not defined)
+UPGRADE_LOGGED=""
+
+# wanted_definition VERSION POLICY INIT: the wanted definition in COMMITTED_FILTER's terms.
+wanted_definition() {
+  local kind=signature init=false
+  if [ "$2" = "-" ]; then kind=default; fi
+  if [ "$3" = "yes" ]; then init=true; fi
+  printf '%s|%s|escc|vscc|%s' "$1" "$init" "$kind"
+}
+
+# plan_definition CHANNEL NAME VERSION POLICY INIT ORG MSPID PEER_ADDR: set COMMITTED, SEQUENCE
+# and CURRENT from the definition committed on the channel (see the header); non-zero status
+# when the peer cannot tell.
+plan_definition() {
+  local channel=$1 name=$2 version=$3 policy=$4 init=$5 org=$6 msp=$7 peer=$8 line committed
+  local command=(peer lifecycle chaincode querycommitted --channelID "$channel" --name "$name"
+    --output json)
+  if ! capture as_admin "$org" "$msp" "$peer" "${command[@]}"; then
+    if printf '%s\n' "$OUT" | grep -qF "status: 404"; then # namespace NAME is not defined
+      COMMITTED=0 SEQUENCE=1 CURRENT=no
+      return 0
+    fi
+    fail "querycommitted failed" as_admin "$org" "$msp" "$peer" "${command[@]}"
+    return 1
+  fi
+  if ! line=$(printf '%s\n' "$OUT" | jq -r --arg default "$DEFAULT_POLICY_B64" \
+    "$COMMITTED_FILTER" 2>&1) || ! [[ $line =~ ^[1-9][0-9]*\| ]]; then
+    OUT+=$'\n'"jq: $line"
+    fail "cannot read the committed definition of $name on $channel" \
+      as_admin "$org" "$msp" "$peer" "${command[@]}"
+    return 1
+  fi
+  COMMITTED=${line%%|*}
+  committed=${line#*|}
+  if [ "$committed" = "$(wanted_definition "$version" "$policy" "$init")" ]; then
+    SEQUENCE=$COMMITTED CURRENT=yes
+  else
+    SEQUENCE=$((COMMITTED + 1)) CURRENT=no
+    if [ "$UPGRADE_LOGGED" != "$channel/$name/$SEQUENCE" ]; then
+      UPGRADE_LOGGED="$channel/$name/$SEQUENCE"
+      log "$name on $channel: sequence $COMMITTED committed ($committed), upgrading to $SEQUENCE"
+    fi
+  fi
+}
+
+# approved_package CHANNEL NAME SEQUENCE ORG MSPID PEER_ADDR: print the package ID the org
+# approved at SEQUENCE (empty: no approval, or approved without a package); non-zero status
+# when the peer cannot tell.
+approved_package() {
+  local channel=$1 name=$2 sequence=$3 org=$4 msp=$5 peer=$6
+  local command=(peer lifecycle chaincode queryapproved --channelID "$channel" --name "$name"
+    --sequence "$sequence")
+  if query as_admin "$org" "$msp" "$peer" "${command[@]}"; then
+    # "sequence: N, version: V, init-required: B, package-id: ID, endorsement plugin: ..."
+    if ! printf '%s\n' "$OUT" | grep -qF ", package-id: "; then
+      fail "cannot read the approved definition of $name on $channel" \
+        as_admin "$org" "$msp" "$peer" "${command[@]}"
       return 1
     fi
-    printf '%s' "$sequence"
+    printf '%s\n' "$OUT" | sed -n 's/.*, package-id: \([^,]*\), .*/\1/p' | head -n 1
     return 0
   fi
-  if printf '%s\n' "$OUT" | grep -qE "status: 404|not defined|not found"; then
-    printf '0'
+  if printf '%s\n' "$OUT" | grep -qF "could not fetch approved chaincode definition"; then
     return 0
   fi
-  fail "querycommitted failed" \
-    peer lifecycle chaincode querycommitted --channelID "$channel" --name "$name"
+  fail "queryapproved failed" as_admin "$org" "$msp" "$peer" "${command[@]}"
   return 1
 }
 
 step_approve() {
-  local channel=$1 name=$2 version=$3 sequence=$4 policy=$5 init=$6 org=$7 msp=$8 peer=$9
-  local orderer_org=${10} orderer=${11} id=${12} committed
-  committed=$(committed_sequence "$channel" "$name" "$org" "$msp" "$peer") || return 1
-  if [ "$committed" -ge "$sequence" ]; then
-    log "$name on $channel: sequence $committed committed, $msp approval not needed"
-    return 0
-  fi
+  local channel=$1 name=$2 version=$3 policy=$4 init=$5 org=$6 msp=$7 peer=$8
+  local orderer_org=$9 orderer=${10} id=${11} approved
+  plan_definition "$channel" "$name" "$version" "$policy" "$init" "$org" "$msp" "$peer" ||
+    return 1
+  approved=$(approved_package "$channel" "$name" "$SEQUENCE" "$org" "$msp" "$peer") || return 1
   definition_args "$policy" "$init"
-  run as_admin "$org" "$msp" "$peer" peer lifecycle chaincode checkcommitreadiness \
-    --channelID "$channel" --name "$name" --version "$version" --sequence "$sequence" \
-    "${DEFINITION[@]}" || return 1
-  if printf '%s\n' "$OUT" | grep -qxF -- "$msp: true"; then
-    log "$name on $channel: $msp already approved sequence $sequence"
-    return 0
+  if [ "$approved" = "$id" ]; then
+    if [ "$CURRENT" = "yes" ]; then
+      log "$name on $channel: sequence $SEQUENCE committed, approved by $msp with $id"
+      return 0
+    fi
+    # same package: did the org approve this very definition (policy bytes included)?
+    run as_admin "$org" "$msp" "$peer" peer lifecycle chaincode checkcommitreadiness \
+      --channelID "$channel" --name "$name" --version "$version" --sequence "$SEQUENCE" \
+      "${DEFINITION[@]}" || return 1
+    if printf '%s\n' "$OUT" | grep -qxF -- "$msp: true"; then
+      log "$name on $channel: $msp already approved sequence $SEQUENCE"
+      return 0
+    fi
   fi
-  run as_admin "$org" "$msp" "$peer" peer lifecycle chaincode approveformyorg \
-    --orderer "$orderer" --tls --cafile "$(tls_ca "$orderer_org")" \
-    --channelID "$channel" --name "$name" --version "$version" --sequence "$sequence" \
-    --package-id "$id" "${DEFINITION[@]}" || return 1
-  changed "$name on $channel: $msp approved sequence $sequence ($id)"
+  local command=(peer lifecycle chaincode approveformyorg --orderer "$orderer" --tls
+    --cafile "$(tls_ca "$orderer_org")" --channelID "$channel" --name "$name"
+    --version "$version" --sequence "$SEQUENCE" --package-id "$id" "${DEFINITION[@]}")
+  local status=0
+  query as_admin "$org" "$msp" "$peer" "${command[@]}" || status=$?
+  if [ "$status" -ne 0 ]; then
+    if printf '%s\n' "$OUT" | grep -qF "attempted to redefine the current committed sequence"; then
+      local why="$name on $channel: sequence $SEQUENCE is committed with parameters baas does"
+      why+=" not compare (the endorsement policy's text) that differ from these; bump the"
+      fail "$why chaincode version to change them" \
+        as_admin "$org" "$msp" "$peer" "${command[@]}" || true
+      return "$PERMANENT"
+    fi
+    fail "command failed with exit status $status" \
+      as_admin "$org" "$msp" "$peer" "${command[@]}" || true
+    return 1
+  fi
+  changed "$name on $channel: $msp approved sequence $SEQUENCE ($id)"
 }
 
 step_commit() {
-  local channel=$1 name=$2 version=$3 sequence=$4 policy=$5 init=$6 org=$7 msp=$8 peer=$9
-  local orderer_org=${10} orderer=${11} committed
-  shift 11
-  committed=$(committed_sequence "$channel" "$name" "$org" "$msp" "$peer") || return 1
-  if [ "$committed" -ge "$sequence" ]; then
-    log "$name on $channel: sequence $committed already committed"
+  local channel=$1 name=$2 version=$3 policy=$4 init=$5 org=$6 msp=$7 peer=$8
+  local orderer_org=$9 orderer=${10}
+  shift 10
+  plan_definition "$channel" "$name" "$version" "$policy" "$init" "$org" "$msp" "$peer" ||
+    return 1
+  if [ "$CURRENT" = "yes" ]; then
+    log "$name on $channel: sequence $SEQUENCE (version $version) already committed"
     return 0
   fi
   local targets=()
@@ -275,9 +381,35 @@ step_commit() {
   definition_args "$policy" "$init"
   run as_admin "$org" "$msp" "$peer" peer lifecycle chaincode commit \
     --orderer "$orderer" --tls --cafile "$(tls_ca "$orderer_org")" \
-    --channelID "$channel" --name "$name" --version "$version" --sequence "$sequence" \
+    --channelID "$channel" --name "$name" --version "$version" --sequence "$SEQUENCE" \
     "${DEFINITION[@]}" "${targets[@]}" || return 1
-  changed "$name on $channel: sequence $sequence committed"
+  changed "$name on $channel: sequence $SEQUENCE committed (version $version)"
+}
+
+# Init: Fabric refuses a second Init of the same version at endorsement, before the chaincode
+# runs (core/chaincode/chaincode_support.go CheckInvocation), so asking is harmless.
+ALREADY_INITIALIZED="is already initialized but called as init"
+
+step_init() {
+  local channel=$1 name=$2 ctor=$3 org=$4 msp=$5 peer=$6 orderer_org=$7 orderer=$8
+  shift 8
+  local targets=()
+  while [ "$#" -ge 2 ]; do
+    targets+=(--peerAddresses "$2" --tlsRootCertFiles "$(tls_ca "$1")")
+    shift 2
+  done
+  local command=(peer chaincode invoke --orderer "$orderer" --tls
+    --cafile "$(tls_ca "$orderer_org")" --channelID "$channel" --name "$name" --isInit
+    --ctor "$ctor" --waitForEvent "${targets[@]}")
+  if query as_admin "$org" "$msp" "$peer" "${command[@]}"; then
+    changed "$name on $channel: initialised ($ctor)"
+    return 0
+  fi
+  if printf '%s\n' "$OUT" | grep -qF -- "$ALREADY_INITIALIZED"; then
+    log "$name on $channel: already initialised for its version"
+    return 0
+  fi
+  fail "Init of $name on $channel failed" as_admin "$org" "$msp" "$peer" "${command[@]}"
 }
 
 # attempt STEP ARGS...: run the step, retrying it (every step is idempotent) on failure.
@@ -285,7 +417,13 @@ attempt() {
   local step=$1 try=1
   shift
   while true; do
-    if "step_${step//-/_}" "$@"; then return 0; fi
+    local status=0
+    "step_${step//-/_}" "$@" || status=$?
+    if [ "$status" -eq 0 ]; then return 0; fi
+    if [ "$status" -eq "$PERMANENT" ]; then
+      printf '[bootstrap] ERROR: step %s failed; retrying cannot help\n' "$step" >&2
+      return 1
+    fi
     if [ "$try" -ge "$ATTEMPTS" ]; then
       printf '[bootstrap] ERROR: step %s failed %s times; giving up\n' "$step" "$try" >&2
       return 1
@@ -306,7 +444,7 @@ main() {
   while IFS=$'\t' read -r -u 3 -a fields; do
     if [ "${#fields[@]}" -eq 0 ] || [[ ${fields[0]} == "#"* ]]; then continue; fi
     case "${fields[0]}" in
-      block | osn-join | peer-join | install | approve | commit) ;;
+      block | osn-join | peer-join | install | approve | commit | init) ;;
       *)
         printf '[bootstrap] ERROR: unknown step %q in %s\n' "${fields[0]}" "$STEPS_FILE" >&2
         return 1

@@ -244,12 +244,11 @@ def test_steps_of_two_orgs() -> None:
     )
     ids = {p.org: p.package_id for p in packages}
     approvals = [s for s in steps if s[0] == "approve"]
-    assert [(s[7], s[-1]) for s in approvals] == [("org1", ids["org1"]), ("org2", ids["org2"])]
-    assert approvals[0][1:7] == (
+    assert [(s[6], s[-1]) for s in approvals] == [("org1", ids["org1"]), ("org2", ids["org2"])]
+    assert approvals[0][1:6] == (  # no sequence: the script derives it from the channel
         "mychannel",
         "basic",
         "1.0",
-        "1",
         "AND('Org1MSP.peer','Org2MSP.peer')",
         "no",
     )
@@ -265,13 +264,65 @@ def test_steps_of_two_orgs() -> None:
     assert [tuple(line.split("\t")) for line in tsv.splitlines()] == steps
 
 
+def _with_chaincode(plan: planning.Plan, **changes: Any) -> planning.Plan:
+    return dataclasses.replace(
+        plan, chaincodes=(dataclasses.replace(plan.chaincodes[0], **changes),)
+    )
+
+
 def test_default_endorsement_and_init_required() -> None:
-    plan = _plan(ROOT / "examples" / "bft.yaml")
-    cc = dataclasses.replace(plan.chaincodes[0], init_required=True, sequence=3)
-    plan = dataclasses.replace(plan, chaincodes=(cc,))
+    plan = _with_chaincode(_plan(ROOT / "examples" / "bft.yaml"), init_required=True)
     steps = bootstrap.bootstrap_steps(plan, packaging.plan_packages(plan))
     approve = next(s for s in steps if s[0] == "approve")
-    assert approve[4:7] == ("3", "-", "yes")  # sequence, channel default policy, init
+    assert approve[4:6] == ("-", "yes")  # channel default policy, init
+    assert [s[0] for s in steps][-2:] == ["commit", "init"]
+    commit, init = steps[-2:]
+    assert init[:4] == ("init", "mychannel", "basic", '{"Args":[]}')
+    assert init[4:] == commit[6:]  # same submitter, orderer and endorsing peers as the commit
+    peers = init[9:]
+    assert peers == (
+        "org1",
+        "peer0.bftnet-org1.svc.cluster.local:7051",
+        "org2",
+        "peer0.bftnet-org2.svc.cluster.local:7051",
+    )
+
+
+def test_init_function_and_no_init_without_init_required() -> None:
+    plan = _plan(ROOT / "examples" / "bft.yaml")
+    named = _with_chaincode(plan, init_required=True, init_function="InitLedger")
+    init = bootstrap.bootstrap_steps(named, packaging.plan_packages(named))[-1]
+    assert init[3] == '{"function":"InitLedger","Args":[]}'
+    assert json.loads(init[3]) == {"function": "InitLedger", "Args": []}
+    ignored = _with_chaincode(plan, init_function="InitLedger")  # initRequired false
+    steps = bootstrap.bootstrap_steps(ignored, packaging.plan_packages(ignored))
+    assert "init" not in [s[0] for s in steps]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"version": "1.1"}, {"init_required": True}, {"endorsement": "OR('Org1MSP.peer')"}],
+    ids=["version", "init", "policy"],
+)
+def test_a_changed_definition_gives_a_new_job(
+    crypto: dict[Path, Path], changes: dict[str, Any]
+) -> None:
+    """Jobs are immutable: a new definition must change the inputs digest, so that a new Job
+    runs the script, which upgrades the chaincode."""
+    example = ROOT / "examples" / "two-orgs.yaml"
+    before = _inputs(example, crypto)
+    after = bootstrap.build_inputs(_with_chaincode(_plan(example), **changes), crypto[example])
+    assert after is not None
+    assert after.digest != before.digest and after.job_name != before.job_name
+
+
+def test_the_scripts_default_policy_is_fabrics() -> None:
+    """bootstrap.sh compares the committed validation parameter with the bytes Fabric stores
+    for the channel's default policy: ApplicationPolicy{channel_config_policy_reference}."""
+    reference = planning.DEFAULT_ENDORSEMENT.encode()
+    encoded = b"\x12" + bytes([len(reference)]) + reference  # field 2, wire type 2, short
+    line = f"DEFAULT_POLICY_B64={base64.b64encode(encoded).decode()}\n"
+    assert line in bootstrap.script_text()
 
 
 def test_minimal_has_no_chaincode_steps_and_no_packages() -> None:

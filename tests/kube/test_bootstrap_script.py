@@ -4,20 +4,26 @@ No Fabric binary exists on this machine (fabric.md §5), so ``peer``, ``osnadmin
 ``configtxgen`` are replaced by one small bash program (FAKE below) that keeps the network's
 state in files and speaks the output formats the script parses (``osnadmin`` "Status: NNN"
 lines, ``peer channel list``, ``queryinstalled``, ``checkcommitreadiness``, ``querycommitted``
-plain text, taken from the Fabric sources). It computes package IDs on its own
-(``sha256sum``), checks every file the script hands it exists, and logs every call. The script
-runs on the real inputs: the ConfigMap and the Secret laid out by the Job's volume items.
+plain text, ``querycommitted --output json``, ``queryapproved``, the lifecycle SCC's and the
+endorser's error texts, taken from the Fabric sources). It keeps Fabric's lifecycle rules
+(sequences, redefinitions, approvals per definition and package, Init once per version) and
+computes package IDs on its own (``sha256sum``), checks every file the script hands it exists,
+and logs every call; successful Inits go to ``inits.log``. The script runs on the real inputs:
+the ConfigMap and the Secret laid out by the Job's volume items.
 The real binaries run in tests/kube/test_k3s.py where Docker is available.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,6 +56,36 @@ opt() {  # opt NAME ARGS...: the value after --NAME or -NAME
 }
 host() { printf '%s' "${1%:*}"; }
 has() { local f=$1; shift; for a in "$@"; do [ "$a" = "$f" ] && return 0; done; return 1; }
+nl=$'\n' tab=$'\t'
+POLICY_FAILURE="transaction invalidated with status (ENDORSEMENT_POLICY_FAILURE)"
+bool() { if [ "$1" = yes ]; then echo true; else echo false; fi; }
+vp() {  # the validation parameter Fabric stores for POLICY ("-": the channel default), base64
+  # ApplicationPolicy: channel_config_policy_reference (tag 0x12) or signature_policy (tag 0x0a,
+  # followed here by the policy text instead of the compiled envelope)
+  if [ "$1" = - ]; then printf '\x12\x20/Channel/Application/Endorsement' | base64 -w0
+  else { printf '\x0a'; printf '%s' "$1"; } | base64 -w0; fi
+}
+hex() { vp "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n'; }
+difference() {  # ChaincodeParameters.Equal's message for committed definition $1, passed $2
+  local cver cpol cinit ver pol init
+  IFS='|' read -r cver cpol cinit <<<"$1"; IFS='|' read -r ver pol init <<<"$2"
+  if [ "$cver" != "$ver" ]; then
+    echo "expected Version '$cver' does not match passed Version '$ver'"
+  elif [ "$cinit" != "$init" ]; then
+    printf "expected InitRequired '%s' does not match " "$(bool "$cinit")"
+    echo "passed InitRequired '$(bool "$init")'"
+  else
+    printf "expected ValidationParameter '%s' does not match " "$(hex "$cpol")"
+    echo "passed ValidationParameter '$(hex "$pol")'"
+  fi
+}
+scc_error() {  # scc_error query|proposal FUNCTION MESSAGE...: a lifecycle SCC failure
+  local kind=$1 fn=$2; shift 2
+  die "$kind failed with status: 500 - failed to invoke backing implementation of '$fn': $*"
+}
+endorsement_failure() {  # a proposal refused by the endorser (status 500) as invoke reports it
+  die "endorsement failure during invoke. response: status:500 message:\"$*\""
+}
 maybe_fail() {  # $S/fail/<key> holds how many more failures to produce, or "always"
   local f="$S/fail/$1"
   [ -e "$f" ] || return 0
@@ -119,6 +155,10 @@ peer)
     init=no; if has --init-required "$@"; then init=yes; fi
     def="$(opt version "$@" || true)|$(opt signature-policy "$@" || echo -)|$init"
     seq=$(opt sequence "$@" || true)
+    committed="$S/committed/$ch/$name" cseq=0 cdef=""
+    if [ -n "$name" ] && [ -f "$committed" ]; then
+      cseq=$(sed -n 1p "$committed"); cdef=$(sed -n 2p "$committed")
+    fi
     case "$3" in
     queryinstalled)
       echo "Installed chaincodes on peer:"
@@ -136,36 +176,135 @@ peer)
       mkdir -p "$p/installed"; echo "$id" >"$f"
       echo "Chaincode code package identifier: $id" ;;
     querycommitted)
-      f="$S/committed/$ch/$name"
-      [ -f "$f" ] || die "query failed with status: 404 - namespace $name is not defined"
-      echo "Committed chaincode definition for chaincode '$name' on channel '$ch':"
-      printf 'Version: %s, Sequence: %s, Endorsement Plugin: escc, ' \
-        "$(sed -n 2p "$f")" "$(sed -n 1p "$f")"
-      echo "Validation Plugin: vscc, Approvals: []" ;;
-    checkcommitreadiness)
-      printf "Chaincode definition for chaincode '%s', version 'x', sequence '%s' " "$name" "$seq"
-      echo "on channel '$ch' approval status by org:"
-      for f in "$S/approved/$ch/$name/$seq"/*; do
+      [ -f "$committed" ] || die "query failed with status: 404 - namespace $name is not defined"
+      IFS='|' read -r cver cpol cinit <<<"$cdef"
+      agreed=()
+      for f in "$S/approved/$ch/$name/$cseq"/*; do
         [ -e "$f" ] || continue
-        if [ "$(sed -n 1p "$f")" = "$def" ]; then echo "$(basename "$f"): true"
-        else echo "$(basename "$f"): false"; fi
+        if [ "$(sed -n 1p "$f")" = "$cdef" ]; then ok=true; else ok=false; fi
+        agreed+=("$(basename "$f"): $ok")
+      done
+      if [ "$(opt output "$@" || true)" = json ]; then
+        # Go's json.MarshalIndent(QueryChaincodeDefinitionResult, "", "\t"): omitempty fields
+        fields=("\"sequence\": $cseq" "\"version\": \"$cver\"" '"endorsement_plugin": "escc"'
+          '"validation_plugin": "vscc"' "\"validation_parameter\": \"$(vp "$cpol")\""
+          '"collections": {}')
+        if [ "$cinit" = yes ]; then fields+=('"init_required": true'); fi
+        if [ "${#agreed[@]}" -gt 0 ]; then
+          map=""
+          for a in "${agreed[@]}"; do map+=",${nl}${tab}${tab}\"${a%%:*}\": ${a#*: }"; done
+          fields+=("\"approvals\": {${map#,}${nl}${tab}}")
+        fi
+        printf '{'; sep=""
+        for f in "${fields[@]}"; do printf '%s\n\t%s' "$sep" "$f"; sep=","; done
+        printf '\n}\n'
+      else
+        echo "Committed chaincode definition for chaincode '$name' on channel '$ch':"
+        printf 'Version: %s, Sequence: %s, Endorsement Plugin: escc, ' "$cver" "$cseq"
+        list=$(printf '%s, ' "${agreed[@]}")
+        echo "Validation Plugin: vscc, Approvals: [${list%, }]"
+      fi ;;
+    queryapproved)
+      f="$S/approved/$ch/$name/$seq/$CORE_PEER_LOCALMSPID"
+      [ -f "$f" ] || scc_error query QueryApprovedChaincodeDefinition \
+        "could not fetch approved chaincode definition (name: '$name', sequence: '$seq')" \
+        "on channel '$ch'"
+      IFS='|' read -r aver _ ainit < <(sed -n 1p "$f")
+      echo "Approved chaincode definition for chaincode '$name' on channel '$ch':"
+      printf 'sequence: %s, version: %s, init-required: %s, package-id: %s, ' \
+        "$seq" "$aver" "$(bool "$ainit")" "$(sed -n 2p "$f")"
+      echo "endorsement plugin: escc, validation plugin: vscc" ;;
+    checkcommitreadiness)
+      [ "$seq" = $((cseq + 1)) ] || scc_error query CheckCommitReadiness \
+        "requested sequence is $seq, but new definition must be sequence $((cseq + 1))"
+      printf "Chaincode definition for chaincode '%s', version '%s', sequence '%s' " \
+        "$name" "$(opt version "$@")" "$seq"
+      echo "on channel '$ch' approval status by org:"
+      # every channel member is listed: here, every org that ever approved, and the caller
+      for org in $( (ls "$S/approved/$ch/$name"/*/ 2>/dev/null || true
+        echo "$CORE_PEER_LOCALMSPID") | grep -v -e '^$' -e ':$' | sort -u); do
+        f="$S/approved/$ch/$name/$seq/$org"
+        if [ -f "$f" ] && [ "$(sed -n 1p "$f")" = "$def" ]; then echo "$org: true"
+        else echo "$org: false"; fi
       done ;;
     approveformyorg)
-      maybe_fail peer-approveformyorg
+      maybe_fail peer-approveformyorg; maybe_fail "peer-approveformyorg-$CORE_PEER_LOCALMSPID"
       need "$(opt cafile "$@")"; need "$S/osn/$(host "$(opt orderer "$@")")/$ch"
       [ -d "$p/channels" ] && [ -f "$p/channels/$ch" ] || die "peer not in channel $ch"
       pkg=$(opt package-id "$@"); need "$p/installed/${pkg//:/_}"
-      mkdir -p "$S/approved/$ch/$name/$seq"
-      printf '%s\n%s\n' "$def" "$pkg" >"$S/approved/$ch/$name/$seq/$CORE_PEER_LOCALMSPID" ;;
+      f="$S/approved/$ch/$name/$seq/$CORE_PEER_LOCALMSPID"
+      fn=ApproveChaincodeDefinitionForMyOrg
+      if [ "$seq" -lt "$cseq" ]; then
+        scc_error proposal $fn \
+          "currently defined sequence $cseq is larger than requested sequence $seq"
+      fi
+      if [ "$seq" -gt $((cseq + 1)) ]; then scc_error proposal $fn \
+        "requested sequence $seq is larger than the next available sequence number $((cseq + 1))"
+      fi
+      if [ "$seq" = "$cseq" ] && [ "$def" != "$cdef" ]; then scc_error proposal $fn \
+        "attempted to redefine the current committed sequence ($cseq) for namespace $name" \
+        "with different parameters: $(difference "$cdef" "$def")"
+      fi
+      # Fabric 3.x refuses an unchanged approval of the committed sequence too (2.5 accepts it)
+      if [ -f "$f" ] && [ "$(cat "$f")" = "$(printf '%s\n%s' "$def" "$pkg")" ]; then
+        if [ "$seq" = "$cseq" ]; then scc_error proposal $fn \
+          "attempted to redefine the current committed sequence ($cseq) for namespace $name"
+        fi
+        scc_error proposal $fn \
+          "attempted to redefine uncommitted sequence ($seq) for namespace $name with" \
+          "unchanged content"
+      fi
+      mkdir -p "$(dirname "$f")"
+      printf '%s\n%s\n' "$def" "$pkg" >"$f" ;;
     commit)
+      maybe_fail peer-commit
       need "$(opt cafile "$@")"; need "$S/osn/$(host "$(opt orderer "$@")")/$ch"
+      [ "$seq" = $((cseq + 1)) ] || scc_error proposal CommitChaincodeDefinition \
+        "requested sequence is $seq, but new definition must be sequence $((cseq + 1))"
+      f="$S/approved/$ch/$name/$seq/$CORE_PEER_LOCALMSPID"
+      [ -f "$f" ] && [ "$(sed -n 1p "$f")" = "$def" ] || scc_error proposal \
+        CommitChaincodeDefinition \
+        "chaincode definition not agreed to by this org ($CORE_PEER_LOCALMSPID)"
+      # stand-in for the LifecycleEndorsement policy (MAJORITY): every targeted org agreed
       n=$(grep -c -- --peerAddresses <<<"$(printf '%s\n' "$@")")
-      approvals=$(ls "$S/approved/$ch/$name/$seq" | wc -l)
-      [ "$approvals" -ge "$n" ] || die "not enough approvals ($approvals of $n)"
+      count=$(grep -lxF -- "$def" "$S/approved/$ch/$name/$seq"/* | wc -l)
+      [ "$count" -ge "$n" ] || die "$POLICY_FAILURE"
       mkdir -p "$S/committed/$ch"
-      printf '%s\n%s\n' "$seq" "$(opt version "$@")" >"$S/committed/$ch/$name" ;;
+      printf '%s\n%s\n' "$seq" "$def" >"$committed" ;;
     *) die "unexpected lifecycle command $3" ;;
     esac ;;
+  "chaincode invoke")
+    maybe_fail peer-invoke
+    need "$(opt cafile "$@")"; need "$S/osn/$(host "$(opt orderer "$@")")/$ch"
+    ctor=$(opt ctor "$@"); jq -e '.Args | type == "array"' <<<"$ctor" >/dev/null ||
+      die "chaincode argument error: $ctor"
+    txid=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+    f="$S/committed/$ch/$name"
+    [ -f "$f" ] || endorsement_failure "make sure the chaincode $name has been successfully" \
+      "defined on channel $ch and try again: chaincode $name not found"
+    IFS='|' read -r cver _ cinit < <(sed -n 2p "$f")
+    done=$(cat "$S/initialized/$ch/$name" 2>/dev/null || true)
+    invalid="error in simulation: failed to execute transaction $txid: invalid invocation:"
+    if has --isInit "$@"; then
+      [ "$cinit" = yes ] || endorsement_failure "$invalid chaincode '$name' does not require" \
+        "initialization but called as init"
+      [ "$done" != "$cver" ] || endorsement_failure "$invalid chaincode '$name' is already" \
+        "initialized but called as init"
+    elif [ "$cinit" = yes ] && [ "$done" != "$cver" ]; then
+      endorsement_failure "$invalid chaincode '$name' has not been initialized for this" \
+        "version, must call as init first"
+    fi
+    # stand-in for an endorsement policy every member must satisfy: one peer per approver
+    n=$(grep -c -- --peerAddresses <<<"$(printf '%s\n' "$@")")
+    orgs=$(ls "$S/approved/$ch/$name/$(sed -n 1p "$f")" | wc -l)
+    [ "$n" -ge "$orgs" ] || die "$POLICY_FAILURE"
+    if has --isInit "$@"; then
+      mkdir -p "$S/initialized/$ch"; echo "$cver" >"$S/initialized/$ch/$name"
+      printf '%s\t%s\t%s\t%s\n' "$ch" "$name" "$cver" "$ctor" >>"$S/inits.log"
+    fi
+    printf '%s UTC 0001 INFO [chaincodeCmd] chaincodeInvokeOrQuery -> ' "$(date -u '+%F %T')" >&2
+    printf 'Chaincode invoke successful. result: status:200 payload:"%s"\n' \
+      "Default initiator successful." >&2 ;;
   *) die "unexpected peer command $1 $2" ;;
   esac
   ;;
@@ -192,6 +331,7 @@ class World:
     bin: Path
     state: Path
     plan: planning.Plan
+    pki_root: Path
 
     def run(self, *, attempts: int = 3, work: str = "work") -> subprocess.CompletedProcess[str]:
         """Run the script like a fresh pod would (``work`` = its emptyDir)."""
@@ -236,6 +376,45 @@ class World:
         (self.state / "fail").mkdir(exist_ok=True)
         (self.state / "fail" / key).write_text(times)
 
+    def heal(self, key: str) -> None:
+        (self.state / "fail" / key).unlink()
+
+    def inits(self) -> list[list[str]]:
+        """Successful Inits: channel, chaincode, version, ctor."""
+        log = self.state / "inits.log"
+        return [line.split("\t") for line in log.read_text().splitlines()] if log.exists() else []
+
+    def committed(self) -> list[str]:
+        """The committed definition: sequence, "version|policy|init"."""
+        return (self.state / "committed" / "mychannel" / "basic").read_text().splitlines()
+
+    def peer(self, org: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """The fake ``peer`` run as ``org``'s admin against its peer0."""
+        msp = self.plan.org(org).msp_id
+        env = {
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_STATE": str(self.state),
+            "CORE_PEER_LOCALMSPID": msp,
+            "CORE_PEER_MSPCONFIGPATH": str(self.crypto / org / "admin" / "msp"),
+            "CORE_PEER_TLS_ROOTCERT_FILE": str(self.crypto / org / "admin" / "tls" / "ca.crt"),
+            "CORE_PEER_ADDRESS": f"peer0.{self.plan.network}-{org}.svc.cluster.local:7051",
+        }
+        return subprocess.run(["peer", *args], env=env, capture_output=True, text=True, check=False)
+
+    def edit(self, **changes: Any) -> World:
+        """The same cluster after an edit of the chaincode in the topology (``ChaincodePlan``
+        fields): a new Job with new inputs (crypto unchanged)."""
+        cc = dataclasses.replace(self.plan.chaincodes[0], **changes)
+        plan = dataclasses.replace(self.plan, chaincodes=(cc,))
+        inputs = bootstrap.build_inputs(plan, self.pki_root)
+        assert inputs is not None
+        n = len(list(self.root.glob("inputs*")))
+        world = dataclasses.replace(
+            self, inputs=self.root / f"inputs{n}", crypto=self.root / f"crypto{n}", plan=plan
+        )
+        _materialize(inputs, world.crypto, world.inputs)
+        return world
+
 
 def _materialize(inputs: bootstrap.BootstrapInputs, crypto: Path, input_dir: Path) -> None:
     """Lay the Secret and ConfigMap out as the Job's volumes do."""
@@ -266,6 +445,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[planning.
 
 
 def _world(tmp_path: Path, plan: planning.Plan, crypto_root: Path) -> World:
+    if shutil.which("jq") is None:  # the script reads querycommitted's JSON with it
+        pytest.skip("jq is not installed (apt-get install jq; fabric-tools ships it)")
     inputs = bootstrap.build_inputs(plan, crypto_root)
     assert inputs is not None
     world = World(
@@ -275,6 +456,7 @@ def _world(tmp_path: Path, plan: planning.Plan, crypto_root: Path) -> World:
         bin=tmp_path / "bin",
         state=tmp_path / "state",
         plan=plan,
+        pki_root=crypto_root,
     )
     _materialize(inputs, world.crypto, world.inputs)
     world.bin.mkdir()
@@ -362,7 +544,8 @@ def test_first_run_does_everything_second_run_nothing(two_orgs: World) -> None:
         "1.0|AND('Org1MSP.peer','Org2MSP.peer')|no",
         ids["org2"],
     ]
-    assert (two_orgs.state / "committed" / "mychannel" / "basic").read_text() == "1\n1.0\n"
+    assert two_orgs.committed() == ["1", "1.0|AND('Org1MSP.peer','Org2MSP.peer')|no"]
+    assert not [c for c in two_orgs.calls() if c[2].startswith("chaincode invoke")]  # no Init
 
     two_orgs.reset_log()
     second = two_orgs.run(work="work2")  # a new pod: empty scratch space
@@ -459,3 +642,243 @@ def test_bft_network(tmp_path: Path, trees: dict[str, tuple[planning.Plan, Path]
     # default endorsement: no --signature-policy
     assert (approval / "Org1MSP").read_text().splitlines()[0] == "1.0|-|no"
     assert world.run(work="again").returncode == 0
+
+
+# --------------------------------------------------------------------------- upgrades and Init
+
+ORG1_PEER = "peer0.supplychain-org1.svc.cluster.local:7051"
+ORG2_PEER = "peer0.supplychain-org2.svc.cluster.local:7051"
+AND_BOTH = "AND('Org1MSP.peer','Org2MSP.peer')"
+
+
+def _lifecycle(world: World, command: str) -> list[tuple[str, str]]:
+    """(peer address, arguments) of the successful-or-not calls of one lifecycle command."""
+    return [
+        (addr, args)
+        for tool, addr, args in world.calls()
+        if tool == "peer" and args.startswith(f"lifecycle chaincode {command} ")
+    ]
+
+
+def _changes(world: World, command: str) -> list[tuple[str, str]]:
+    return [
+        (addr, args)
+        for _, addr, args in world.mutations()
+        if args.startswith(f"lifecycle chaincode {command}")
+    ]
+
+
+def test_querycommitted_json_is_fabrics(two_orgs: World) -> None:
+    """The fake prints what Go's encoding/json makes of QueryChaincodeDefinitionResult."""
+    missing = two_orgs.peer(
+        "org1",
+        "lifecycle",
+        "chaincode",
+        "querycommitted",
+        "--channelID",
+        "mychannel",
+        "--name",
+        "basic",
+        "--output",
+        "json",
+    )
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        "Error: query failed with status: 404 - namespace basic is not defined\n"
+    )
+    assert two_orgs.run().returncode == 0
+    shown = two_orgs.peer(
+        "org1",
+        "lifecycle",
+        "chaincode",
+        "querycommitted",
+        "--channelID",
+        "mychannel",
+        "--name",
+        "basic",
+        "--output",
+        "json",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith('{\n\t"sequence": 1,\n\t"version": "1.0",\n')
+    data = json.loads(shown.stdout)
+    assert list(data) == [
+        "sequence",
+        "version",
+        "endorsement_plugin",
+        "validation_plugin",
+        "validation_parameter",
+        "collections",
+        "approvals",  # init_required is omitted when false (omitempty)
+    ]
+    assert data["approvals"] == {"Org1MSP": True, "Org2MSP": True}
+    assert base64.b64decode(data["validation_parameter"])[:1] == b"\x0a"  # signature policy
+
+
+def test_version_bump_upgrades_at_the_next_sequence(two_orgs: World) -> None:
+    assert two_orgs.run().returncode == 0
+    v2 = two_orgs.edit(version="2.0")
+    v2.reset_log()
+    result = v2.run(work="v2")
+    assert result.returncode == 0, result.stderr
+    ids = {p.org: p.package_id for p in packaging.plan_packages(v2.plan)}
+    assert all(i.startswith("basic_2.0:") for i in ids.values())
+    assert len(_changes(v2, "install")) == 4
+    approvals = _changes(v2, "approveformyorg")
+    assert [addr for addr, _ in approvals] == [ORG1_PEER, ORG2_PEER]
+    for (_, args), org in zip(approvals, ("org1", "org2"), strict=True):
+        assert " --version 2.0 --sequence 2 " in args
+        assert f" --package-id {ids[org]} " in args
+    (commit,) = _changes(v2, "commit")
+    assert " --version 2.0 --sequence 2 " in commit[1]
+    assert v2.committed() == ["2", f"2.0|{AND_BOTH}|no"]
+    assert "sequence 1 committed (1.0|false|escc|vscc|signature), upgrading to 2" in result.stdout
+    assert "done: 15 steps, 7 changes" in result.stdout
+
+    v2.reset_log()
+    again = v2.run(work="v2-again")
+    assert again.returncode == 0, again.stderr
+    assert v2.mutations() == []
+    assert "done: 15 steps, 0 changes" in again.stdout
+    assert not [c for c in v2.calls() if " --sequence 3" in c[2]]
+
+
+def test_rerun_after_a_partial_upgrade_completes_the_same_sequence(two_orgs: World) -> None:
+    assert two_orgs.run().returncode == 0
+    v2 = two_orgs.edit(version="2.0")
+    v2.fail("peer-approveformyorg-Org2MSP", "always")
+    broken = v2.run(attempts=1, work="v2")
+    assert broken.returncode != 0
+    approved = v2.state / "approved" / "mychannel" / "basic" / "2"
+    assert sorted(f.name for f in approved.iterdir()) == ["Org1MSP"]
+    assert v2.committed()[0] == "1"
+
+    v2.heal("peer-approveformyorg-Org2MSP")
+    v2.reset_log()
+    result = v2.run(work="v2-retry")  # a new pod after the failed one
+    assert result.returncode == 0, result.stderr
+    assert [addr for addr, _ in _changes(v2, "approveformyorg")] == [ORG2_PEER]
+    assert "Org1MSP already approved sequence 2" in result.stdout
+    (commit,) = _changes(v2, "commit")
+    assert " --sequence 2 " in commit[1]
+    assert v2.committed() == ["2", f"2.0|{AND_BOTH}|no"]
+    assert not [c for c in v2.calls() if " --sequence 3" in c[2]]
+
+
+def test_policy_kind_change_upgrades(two_orgs: World) -> None:
+    assert two_orgs.run().returncode == 0
+    default = two_orgs.edit(endorsement=planning.DEFAULT_ENDORSEMENT, endorsement_is_default=True)
+    default.reset_log()
+    result = default.run(work="default")
+    assert result.returncode == 0, result.stderr
+    approvals = _changes(default, "approveformyorg")
+    assert len(approvals) == 2
+    assert all(" --sequence 2 " in a and "--signature-policy" not in a for _, a in approvals)
+    assert default.committed() == ["2", "1.0|-|no"]
+
+
+def test_policy_text_change_needs_a_version_bump(two_orgs: World) -> None:
+    """Documented limitation: the text of a signature policy is not compared."""
+    assert two_orgs.run().returncode == 0
+    either = "OR('Org1MSP.peer','Org2MSP.peer')"
+    same_version = two_orgs.edit(endorsement=either)
+    same_version.reset_log()
+    result = same_version.run(work="or")
+    assert result.returncode == 0, result.stderr
+    assert same_version.mutations() == []
+    bumped = same_version.edit(endorsement=either, version="1.1")
+    result = bumped.run(work="or-1.1")
+    assert result.returncode == 0, result.stderr
+    assert bumped.committed() == ["2", f"1.1|{either}|no"]
+
+
+def test_a_changed_policy_text_with_a_new_package_is_refused_at_once(two_orgs: World) -> None:
+    """Same version, other policy text, and an org whose package changed: Fabric refuses to
+    re-approve the committed sequence with other parameters; retrying cannot help."""
+    assert two_orgs.run().returncode == 0
+    approval = two_orgs.state / "approved" / "mychannel" / "basic" / "1" / "Org1MSP"
+    definition = approval.read_text().splitlines()[0]
+    approval.write_text(f"{definition}\nbasic_1.0:{'0' * 64}\n")
+    changed = two_orgs.edit(endorsement="OR('Org1MSP.peer','Org2MSP.peer')")
+    changed.reset_log()
+    result = changed.run(attempts=3, work="refused")
+    assert result.returncode != 0
+    assert len(_lifecycle(changed, "approveformyorg")) == 1  # not retried
+    assert "bump the chaincode version" in result.stderr
+    assert "attempted to redefine the current committed sequence (1)" in result.stderr
+    assert "retrying cannot help" in result.stderr
+
+
+def test_a_changed_package_is_approved_again_at_the_committed_sequence(two_orgs: World) -> None:
+    """Same definition, new package ID for one org (e.g. its chaincode address moved): the org
+    approves the committed sequence again with the new ID; nothing is committed."""
+    assert two_orgs.run().returncode == 0
+    approval = two_orgs.state / "approved" / "mychannel" / "basic" / "1" / "Org1MSP"
+    definition, package = approval.read_text().splitlines()
+    approval.write_text(f"{definition}\nbasic_1.0:{'0' * 64}\n")
+    two_orgs.reset_log()
+    result = two_orgs.run(work="again")
+    assert result.returncode == 0, result.stderr
+    ((addr, args),) = _changes(two_orgs, "approveformyorg")
+    assert addr == ORG1_PEER
+    assert f" --sequence 1 --package-id {package} " in args
+    assert _changes(two_orgs, "commit") == []
+    assert approval.read_text().splitlines() == [definition, package]
+    assert "done: 15 steps, 1 changes" in result.stdout
+
+
+def test_init_required_calls_init_once(two_orgs: World) -> None:
+    world = two_orgs.edit(init_required=True)
+    result = world.run()
+    assert result.returncode == 0, result.stderr
+    (commit,) = _changes(world, "commit")
+    assert "--init-required" in commit[1]
+    assert world.inits() == [["mychannel", "basic", "1.0", '{"Args":[]}']]
+    (invoke,) = [c for c in world.calls() if c[2].startswith("chaincode invoke ")]
+    args = invoke[2]
+    assert "--isInit" in args and "--waitForEvent" in args
+    assert f"--peerAddresses {ORG1_PEER} " in args and f"--peerAddresses {ORG2_PEER} " in args
+    assert "--orderer orderer0.supplychain-ordererorg.svc.cluster.local:7050 --tls" in args
+    assert "done: 16 steps, 16 changes" in result.stdout
+
+    world.reset_log()
+    again = world.run(work="again")
+    assert again.returncode == 0, again.stderr
+    assert world.inits() == [["mychannel", "basic", "1.0", '{"Args":[]}']]
+    assert "basic on mychannel: already initialised for its version" in again.stdout
+    assert world.mutations() == []
+    assert "done: 16 steps, 0 changes" in again.stdout
+
+
+def test_init_function_and_init_again_for_a_new_version(two_orgs: World) -> None:
+    world = two_orgs.edit(init_required=True, init_function="InitLedger")
+    assert world.run().returncode == 0
+    v2 = world.edit(version="2.0")
+    result = v2.run(work="v2")
+    assert result.returncode == 0, result.stderr
+    ctor = '{"function":"InitLedger","Args":[]}'
+    assert v2.inits() == [["mychannel", "basic", "1.0", ctor], ["mychannel", "basic", "2.0", ctor]]
+    assert v2.committed() == ["2", f"2.0|{AND_BOTH}|yes"]
+
+
+def test_init_after_a_failure_between_commit_and_init(two_orgs: World) -> None:
+    world = two_orgs.edit(init_required=True)
+    world.fail("peer-invoke", "always")
+    assert world.run(attempts=1).returncode != 0
+    assert world.committed()[0] == "1" and world.inits() == []
+    world.heal("peer-invoke")
+    world.reset_log()
+    result = world.run(work="retry")
+    assert result.returncode == 0, result.stderr
+    assert _changes(world, "commit") == []
+    assert len(world.inits()) == 1
+    assert "done: 16 steps, 1 changes" in result.stdout
+
+
+def test_init_required_switched_on_later_upgrades_then_inits(two_orgs: World) -> None:
+    assert two_orgs.run().returncode == 0
+    world = two_orgs.edit(init_required=True)
+    result = world.run(work="init")
+    assert result.returncode == 0, result.stderr
+    assert world.committed() == ["2", f"1.0|{AND_BOTH}|yes"]
+    assert world.inits() == [["mychannel", "basic", "1.0", '{"Args":[]}']]

@@ -57,7 +57,7 @@ def test_plan(net: topology.Network) -> None:
     assert channel.members == ("org1", "org2")
     assert channel.consenters == tuple(f"orderer{i}.ordererorg.example.com" for i in range(3))
     (cc,) = plan.chaincodes
-    assert (cc.label, cc.sequence, cc.endorsement_is_default) == ("basic_1.0", 1, False)
+    assert (cc.label, cc.endorsement_is_default) == ("basic_1.0", False)
     with pytest.raises(KeyError):
         plan.org("nobody")
 

@@ -368,3 +368,9 @@ def test_org_named_toolbox_is_reserved(errors: Errors, doc: Doc) -> None:
     doc["spec"]["channels"][0]["organizations"] = ["org1", "toolbox"]
     diag = _at(errors(doc), "spec.organizations[2].name")
     assert "reserved" in diag.message and "supplychain-toolbox" in diag.message
+
+
+def test_init_function_needs_init_required(errors: Errors, doc: Doc) -> None:
+    doc["spec"]["chaincodes"][0]["initFunction"] = "InitLedger"
+    diag = _at(errors(doc), "spec.chaincodes[0].initFunction")
+    assert "initRequired is false" in diag.message
