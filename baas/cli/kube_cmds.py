@@ -48,6 +48,13 @@ def render(
     vault_auth_path: str = typer.Option(
         "auth/kubernetes", "--vault-auth-path", help="Vault Kubernetes auth method path."
     ),
+    crypto: Path | None = typer.Option(
+        None,
+        "--crypto",
+        help="PKI tree whose certificate digests go on the node pods, as `baas up` deploys "
+        "them (default: $BAAS_HOME/networks/<name>/crypto; none when it does not exist).",
+        show_default=False,
+    ),
     workers: int = typer.Option(
         0, "--workers", min=0, help="Parallel helm processes (0 = one per CPU)."
     ),
@@ -57,6 +64,7 @@ def render(
     of charts/fabric), plus the namespaces and NetworkPolicies, under --out."""
     import topology
     from baas import plan as planning
+    from baas.home import crypto_dir
     from baas.kubernetes import rendering
     from baas.kubernetes.values import SecretsMode, ValuesOptions
 
@@ -73,7 +81,12 @@ def render(
         image_registry=image_registry,
     )
     result = rendering.render(
-        the_plan, out, options=options, extra_values=extra, workers=workers or None
+        the_plan,
+        out,
+        options=options,
+        extra_values=extra,
+        crypto_root=crypto or crypto_dir(the_plan.network),
+        workers=workers or None,
     )
     if fmt is Format.json:
         output.print_json(

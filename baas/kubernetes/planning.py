@@ -11,7 +11,9 @@
   ``update`` otherwise.
 * Vault mode: each identity's KV record compared with the tree (``VaultStore.would_change``).
 * Helm releases: the deployed revision's chart and values against the wanted ones, as pyhelm3's
-  ``ensure_release`` decides; a release stuck in ``pending-*`` is reported as healed first.
+  ``ensure_release`` decides; a release stuck in ``pending-*`` is reported as healed first. The
+  values carry each node's certificate digest (:mod:`baas.kubernetes.digests`), so a renewed
+  certificate shows as an upgrade of its organisation's release (``values peers``/``orderers``).
 
 Nothing is written: not the crypto tree, not the cluster (dry runs never reach etcd), not
 Vault, not Helm's release history. Only names, actions and *field names* are reported — never a
@@ -50,6 +52,8 @@ ACTIONS: tuple[PlannedAction, ...] = ("create", "update", "delete", "unchanged")
 _PENDING_REINSTALL = frozenset({"pending-install", "uninstalling"})
 _PENDING_ROLLBACK = frozenset({"pending-upgrade", "pending-rollback"})
 _NOT_ISSUED = "its content includes credentials PKI has not issued yet"
+#: Stands for the digest of certificates still to be issued (compared, never installed).
+PENDING_DIGEST = "to be issued"
 _RELEASE_COUNTS: dict[ReleaseAction, PlannedAction] = {
     "install": "create",
     "upgrade": "update",
@@ -392,24 +396,39 @@ async def _release_diffs(
     ]
 
 
-def release_diffs(plan: Plan, options: KubeOptions) -> list[ReleaseDiff]:
-    """What ``ensure_release`` would do to each organisation's release (read-only: ``helm
-    status`` and ``helm get values``). Raises :class:`OperationError` with helm's message."""
-    from baas.kubernetes.releases import chart_digest, helm_error
-    from baas.kubernetes.runtime import helm_settings
-    from baas.kubernetes.values import ValuesOptions, org_values, release_name
+def planned_digests(plan: Plan, crypto_root: Path, issued: set[tuple[str, str]]) -> dict[str, str]:
+    """The identity digests ``up`` would put on the pod templates once PKI has issued what
+    ``issued`` names (``(org, identity name)``): the tree's own
+    (:func:`baas.kubernetes.digests.identity_digests`), and :data:`PENDING_DIGEST` for each node
+    still to be issued — its new certificate will give it a new digest. The marker is only
+    compared with deployed values, never installed. A node re-issued only because MSP files are
+    missing (``files missing``) may keep its digest: its release is then reported as an upgrade
+    that ``up`` finds unnecessary. Reads only."""
+    from baas.kubernetes.digests import identity_digests
 
-    values_options = ValuesOptions(
-        secrets_mode=options.secrets, image_registry=options.image_registry
-    )
+    digests = identity_digests(plan, crypto_root)
+    for org in plan.orgs:
+        for node in (*org.peers, *org.orderers):
+            if (org.name, node.fqdn) in issued:
+                digests[node.fqdn] = PENDING_DIGEST
+    return digests
+
+
+def release_diffs(
+    plan: Plan, options: KubeOptions, *, identity_digests: Mapping[str, str] | None = None
+) -> list[ReleaseDiff]:
+    """What ``ensure_release`` would do to each organisation's release (read-only: ``helm
+    status`` and ``helm get values``), given the nodes' ``identity_digests`` (see
+    :func:`planned_digests`; ``None``: no digests). Raises :class:`OperationError` with helm's
+    message."""
+    from baas.kubernetes.releases import chart_digest, helm_error
+    from baas.kubernetes.runtime import helm_settings, release_values
+    from baas.kubernetes.values import release_name
+
     digest = chart_digest()
     wanted = [
-        (
-            release_name(org),
-            org.namespace,
-            {**org_values(plan, org, values_options), "chartDigest": digest},
-        )
-        for org in plan.orgs
+        (release_name(org), org.namespace, {**values, "chartDigest": digest})
+        for org, values in release_values(plan, options, identity_digests=identity_digests or {})
     ]
     try:
         return asyncio.run(_release_diffs(helm_settings(options), wanted))
@@ -566,6 +585,7 @@ def plan_changes(plan: Plan, crypto_root: Path, options: KubeOptions) -> ChangeP
         result.vault = _vault_secrets(store, plan, specs, issued, bundles)
     else:
         result.objects += _kubernetes_secrets(api, plan, specs, issued, bundles)
-    result.releases = release_diffs(plan, options)
+    digests = planned_digests(plan, crypto_root, issued)
+    result.releases = release_diffs(plan, options, identity_digests=digests)
     result.bootstrap = bootstrap_diffs(api, plan, crypto_root, options, issued=issued)
     return result

@@ -144,15 +144,20 @@ def render_org(
     *,
     options: chart_values.ValuesOptions,
     extra_values: Sequence[Mapping[str, Any]] = (),
+    identity_digests: Mapping[str, str] | None = None,
     helm_path: Path | None = None,
     kube_version: str = helm.KUBE_VERSION,
     chart: Path = helm.CHART_DIR,
 ) -> OrgRender:
     """Values and ``helm template`` output of one organisation. Writes nothing.
 
-    Raises UsageError when ``extra_values`` hold key material, OperationError when helm fails.
+    ``identity_digests`` (node FQDN → certificate digest) go on the nodes' pod templates as in
+    :func:`baas.kubernetes.values.org_values`. Raises UsageError when ``extra_values`` hold key
+    material, OperationError when helm fails.
     """
-    merged: dict[str, Any] = chart_values.org_values(plan, org, options)
+    merged: dict[str, Any] = chart_values.org_values(
+        plan, org, options, identity_digests=identity_digests
+    )
     for extra in extra_values:
         merged = chart_values.merge_values(merged, extra)
     chart_values.check_no_key_material(merged, source=f"the values of organisation {org.name}")
@@ -190,6 +195,7 @@ def render_orgs(
     *,
     options: chart_values.ValuesOptions,
     extra_values: Sequence[Mapping[str, Any]] = (),
+    identity_digests: Mapping[str, str] | None = None,
     workers: int | None = None,
     helm_path: Path | None = None,
     kube_version: str = helm.KUBE_VERSION,
@@ -209,6 +215,7 @@ def render_orgs(
             org,
             options=options,
             extra_values=extra_values,
+            identity_digests=identity_digests,
             helm_path=executable,
             kube_version=kube_version,
         )
@@ -374,13 +381,20 @@ def render(
     *,
     options: chart_values.ValuesOptions | None = None,
     extra_values: Sequence[Mapping[str, Any]] = (),
+    crypto_root: Path | None = None,
     workers: int | None = None,
     helm_path: Path | None = None,
     kube_version: str = helm.KUBE_VERSION,
 ) -> RenderResult:
     """Render every organisation of ``plan`` and ensure the files under ``out_dir`` (see the
     module docstring for the layout). Nothing is written when any organisation fails to render.
+
+    When ``crypto_root`` holds the network's PKI tree, each node's pod template carries the
+    digest of its certificates, as ``baas up`` deploys it
+    (:func:`baas.kubernetes.digests.identity_digests`); without a tree there are no digests.
     """
+    from baas.kubernetes.digests import identity_digests
+
     started = time.perf_counter()
     cluster: dict[str, str] = {}
     missing: list[str] = []
@@ -394,6 +408,7 @@ def render(
         plan,
         options=options or chart_values.ValuesOptions(),
         extra_values=extra_values,
+        identity_digests=identity_digests(plan, crypto_root) if crypto_root else None,
         workers=workers,
         helm_path=helm_path,
         kube_version=kube_version,

@@ -4,13 +4,15 @@
 PKI (files, the source of truth) → namespaces and NetworkPolicies (server-side apply) → key
 material (Kubernetes Secrets, or Vault with per-org policies and Kubernetes-auth roles) → one Helm
 release of ``charts/fabric`` per organisation (pyhelm3, upgraded only when chart or values
-change) → optionally, waiting for workloads. "Objects applied" and "workloads ready" are separate
-steps: a cluster without schedulable nodes gets its objects and a clear timeout message.
+change; each node's pod template carries the digest of its certificates, so a renewal restarts
+exactly the nodes whose certificates changed) → optionally, waiting for workloads. "Objects
+applied" and "workloads ready" are separate steps: a cluster without schedulable nodes gets its
+objects and a clear timeout message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +23,7 @@ from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
 from baas.kubernetes.policies import network_policies, vault_egress_policies
 from baas.kubernetes.readiness import Workload, wait_ready, workload_status
 from baas.kubernetes.releases import HelmSettings, ReleaseChange, ensure_release, uninstall_release
-from baas.plan import Plan
+from baas.plan import OrgPlan, Plan
 
 if TYPE_CHECKING:
     from baas.kubernetes.bootstrap import BootstrapResult
@@ -72,6 +74,23 @@ def helm_settings(options: KubeOptions) -> HelmSettings:
     )
 
 
+def release_values(
+    plan: Plan, options: KubeOptions, *, identity_digests: Mapping[str, str]
+) -> list[tuple[OrgPlan, dict[str, Any]]]:
+    """Each organisation's release values as ``up`` installs them (without ``chartDigest``,
+    which :func:`baas.kubernetes.releases.ensure_release` adds), in plan order. ``baas plan``
+    compares these same values with the deployed ones. Pure."""
+    from baas.kubernetes.values import ValuesOptions, org_values
+
+    values_options = ValuesOptions(
+        secrets_mode=options.secrets, image_registry=options.image_registry
+    )
+    return [
+        (org, org_values(plan, org, values_options, identity_digests=identity_digests))
+        for org in plan.orgs
+    ]
+
+
 def _open_store(api: Any, options: KubeOptions) -> Any:
     if options.secrets == "vault":
         from baas.secrets.vault import VaultStore
@@ -112,7 +131,8 @@ def up(
     ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran). Raises
     :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's own message."""
     import pki
-    from baas.kubernetes.values import ValuesOptions, org_values, release_name
+    from baas.kubernetes.digests import identity_digests
+    from baas.kubernetes.values import release_name
     from baas.plan import pki_org_specs_from_plan
 
     result = UpResult()
@@ -130,15 +150,11 @@ def up(
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
     helm = helm_settings(options)
-    values_options = ValuesOptions(
-        secrets_mode=options.secrets, image_registry=options.image_registry
-    )
-    for org in plan.orgs:
+    # a renewed certificate changes its node's digest, hence its pod template: that node rolls
+    digests = identity_digests(plan, crypto_root)
+    for org, values in release_values(plan, options, identity_digests=digests):
         change = ensure_release(
-            helm,
-            name=release_name(org),
-            namespace=org.namespace,
-            values=org_values(plan, org, values_options),
+            helm, name=release_name(org), namespace=org.namespace, values=values
         )
         result.releases.append(change)
         report(str(change))

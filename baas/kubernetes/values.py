@@ -93,21 +93,35 @@ def _identity(node_or_name: NodePlan | str) -> dict[str, str]:
     return {"identity": identity, "mspSecret": secrets.msp, "tlsSecret": secrets.tls}
 
 
-def _node(node: NodePlan) -> dict[str, Any]:
+def _node(node: NodePlan, digests: Mapping[str, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": node.name, "fqdn": node.fqdn, "service": node.service}
     if node.role == "peer":
         entry["anchor"] = node.anchor
     entry.update(_identity(node))
+    digest = digests.get(node.fqdn)
+    if digest:
+        entry["identityDigest"] = digest
     return entry
 
 
-def org_values(plan: Plan, org: OrgPlan, options: ValuesOptions | None = None) -> dict[str, Any]:
+def org_values(
+    plan: Plan,
+    org: OrgPlan,
+    options: ValuesOptions | None = None,
+    *,
+    identity_digests: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The values of ``org``'s release. Plain JSON-compatible data, keys in a stable order.
 
-    Raises UsageError when the network or organisation name cannot form a Vault role name
-    (see :func:`baas.secrets.vault_policies.org_access_name`).
+    ``identity_digests`` maps node FQDNs to the digests of their certificates
+    (:func:`baas.kubernetes.digests.identity_digests`); a node found there gets
+    ``identityDigest``, which the chart puts on its pod template so that a renewed certificate
+    restarts that node. Nodes not found there (and every node when it is ``None``) get no
+    digest. Raises UsageError when the network or organisation name cannot form a Vault role
+    name (see :func:`baas.secrets.vault_policies.org_access_name`).
     """
     opts = options or ValuesOptions()
+    digests = identity_digests or {}
     channels = [ch.name for ch in plan.channels if org.name in ch.members and org.peers]
     return {
         "global": {"imageRegistry": opts.image_registry},
@@ -125,8 +139,8 @@ def org_values(plan: Plan, org: OrgPlan, options: ValuesOptions | None = None) -
             "domain": org.domain,
             "namespace": org.namespace,
         },
-        "peers": [_node(p) for p in org.peers],
-        "orderers": [_node(o) for o in org.orderers],
+        "peers": [_node(p, digests) for p in org.peers],
+        "orderers": [_node(o, digests) for o in org.orderers],
         "admin": _identity(org.admin),
         "channels": channels,
         "chaincodes": [

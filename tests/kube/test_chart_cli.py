@@ -32,6 +32,14 @@ def _render_command() -> None:
         kube_cmds.register(cli.app)
 
 
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty BAAS_HOME: render reads the default crypto tree when it exists."""
+    home = tmp_path / "baas-home"
+    monkeypatch.setenv("BAAS_HOME", str(home))
+    return home
+
+
 def _render(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     status = cli.main(["render", *args, "-o", "json"])
     out = capsys.readouterr().out
@@ -130,6 +138,34 @@ def test_render_vault_mode_with_extra_values(
     manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
     assert '"kv/data/supplychain/org1/peer0.org1.example.com"' in manifests
     assert 'image: "registry.local/hyperledger/fabric-peer:2.5.16"' in manifests
+
+
+def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from baas.home import crypto_dir
+    from baas.kubernetes.digests import ANNOTATION, identity_digests
+
+    out = tmp_path / "out"
+    assert _render(str(TWO_ORGS), "--out", str(out), capsys=capsys)[0] == 0
+    assert ANNOTATION not in (out / "orgs" / "org1" / "manifests.yaml").read_text()
+    assert cli.main(["pki", "generate", str(TWO_ORGS)]) == 0  # the default tree
+    status, report = _render(str(TWO_ORGS), "--out", str(out), capsys=capsys)
+    assert status == 0
+    assert _actions(report)["orgs/org1/manifests.yaml"] == "updated"
+    plan = planning.build(topology.load(TWO_ORGS).network)
+    digests = identity_digests(plan, crypto_dir(plan.network))
+    values = yaml.safe_load((out / "orgs" / "org1" / "values.yaml").read_text())
+    assert values == chart_values.org_values(plan, plan.org("org1"), identity_digests=digests)
+    manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
+    assert f'{ANNOTATION}: "{digests["peer0.org1.example.com"]}"' in manifests
+    other = tmp_path / "other"
+    assert cli.main(["pki", "generate", str(TWO_ORGS), "--out", str(other)]) == 0
+    status, _ = _render(str(TWO_ORGS), "--out", str(out), "--crypto", str(other), capsys=capsys)
+    assert status == 0
+    peer0 = identity_digests(plan, other)["peer0.org1.example.com"]
+    assert peer0 != digests["peer0.org1.example.com"]
+    assert peer0 in (out / "orgs" / "org1" / "manifests.yaml").read_text()
 
 
 def test_render_refuses_key_material_and_writes_nothing(

@@ -34,6 +34,10 @@ spec:
         {{- include "fabric.labels" $ctx | nindent 8 }}
       annotations:
         {{- include "fabric.podAnnotations" $ident | trim | nindent 8 }}
+        {{- with $node.identityDigest }}
+        {{- /* Fabric reads its certificates at start-up: a new digest restarts this node. */}}
+        baas.io/identity-digest: {{ . | quote }}
+        {{- end }}
     spec:
       {{- include "fabric.podCommon" $root | nindent 6 }}
       terminationGracePeriodSeconds: {{ $settings.terminationGracePeriodSeconds }}
