@@ -25,7 +25,7 @@ from baas.cli.app import main
 from baas.home import crypto_dir
 from baas.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
-from tests.support.networks import kube_args, two_orgs_copy, vault_env
+from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
 from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
@@ -71,26 +71,6 @@ def _plan_json(
 def _items(changes: dict[str, Any]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = changes["objects"] + changes["bootstrap"]
     return items
-
-
-def _not_unchanged(changes: dict[str, Any]) -> set[tuple[str, ...]]:
-    """(kind, namespace/name, action, fields...) of everything that would change."""
-    found: set[tuple[str, ...]] = {
-        (o["kind"], f"{o['namespace'] or ''}/{o['name']}", o["action"], *o["fields"])
-        for o in _items(changes)
-        if o["action"] != "unchanged"
-    }
-    found |= {
-        ("release", f"{r['namespace']}/{r['name']}", r["action"], *r["reasons"])
-        for r in changes["releases"]
-        if r["action"] != "unchanged"
-    }
-    found |= {
-        ("vault", f"{v['org']}/{v['name']}", v["action"])
-        for v in changes["vault"]
-        if v["action"] != "unchanged"
-    }
-    return found
 
 
 def _snapshot(cluster: KubeCluster) -> dict[str, str]:
@@ -197,7 +177,7 @@ def test_after_up_everything_is_unchanged_and_plan_writes_nothing(
     assert code == 0, out + err
     after = _snapshot(kube_cluster), _revisions(kube_cluster, helm_binary), _tree_state(root)
     assert after == before
-    assert _not_unchanged(changes) == set()
+    assert pending_changes(changes) == set()
     assert changes["pki"] == []
     assert changes["changed"] is False
     unchanged = changes["summary"]["unchanged"]
@@ -233,7 +213,7 @@ def test_after_growing_the_topology_plan_names_exactly_what_changes(
         for p in network_policies(new)
         if old_policies.get(where(p)) != p
     }
-    got = _not_unchanged(changes)
+    got = pending_changes(changes)
     got_policies = {(k, where) for k, where, *_ in got if k == "NetworkPolicy"}
     assert got_policies == policies
     jobs = [o for o in changes["bootstrap"] if o["kind"] == "Job"]
@@ -256,7 +236,7 @@ def test_after_growing_the_topology_plan_names_exactly_what_changes(
     code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, out + err
     again = _plan_json(capsys, kube_cluster, new_file)
-    assert _not_unchanged(again) == set()
+    assert pending_changes(again) == set()
     assert again["pki"] == []
     _assert_no_keys(json.dumps(changes) + json.dumps(again), crypto_dir(NETWORK))
 
@@ -284,14 +264,14 @@ def test_drift_made_by_hand_is_named_by_field_then_repaired_by_up(
     )
     before = _snapshot(kube_cluster)
     changes = _plan_json(capsys, kube_cluster, new_file)
-    assert _not_unchanged(changes) == {
+    assert pending_changes(changes) == {
         ("Secret", "plannet-org1/peer0-tls", "update", "data"),
         ("NetworkPolicy", "plannet-org1/peer-gossip-org2", "update", "spec.egress"),
     }  # baas does not own the extra label: applying leaves it, so it is no difference
     assert _snapshot(kube_cluster) == before
     code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, out + err
-    assert _not_unchanged(_plan_json(capsys, kube_cluster, new_file)) == set()
+    assert pending_changes(_plan_json(capsys, kube_cluster, new_file)) == set()
     _assert_no_keys(json.dumps(changes), crypto_dir(NETWORK))
 
 

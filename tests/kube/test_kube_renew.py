@@ -25,7 +25,7 @@ from baas.cli.app import main
 from baas.home import crypto_dir
 from baas.kubernetes.digests import ANNOTATION, identity_digests
 from tests.support.kubeapi import KubeCluster
-from tests.support.networks import kube_args, two_orgs_copy, vault_env
+from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
 
 pytestmark = pytest.mark.kube
 
@@ -72,22 +72,7 @@ def _changes(
     assert code == 0, out + err
     changes: dict[str, Any] = json.loads(out)["changes"]
     assert changes["pki"] == []
-    found: set[Any] = {
-        (o["kind"], f"{o['namespace'] or ''}/{o['name']}", o["action"], *o["fields"])
-        for o in changes["objects"] + changes["bootstrap"]
-        if o["action"] != "unchanged"
-    }
-    found |= {
-        ("release", f"{r['namespace']}/{r['name']}", r["action"], *r["reasons"])
-        for r in changes["releases"]
-        if r["action"] != "unchanged"
-    }
-    found |= {
-        ("vault", f"{v['org']}/{v['name']}", v["action"])
-        for v in changes["vault"]
-        if v["action"] != "unchanged"
-    }
-    return found
+    return pending_changes(changes)
 
 
 @pytest.mark.parametrize("mode", list(NETWORKS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,3 +43,24 @@ def vault_env(bao: OpenBao) -> Iterator[None]:
         mp.setenv("VAULT_ADDR", bao.addr)
         mp.setenv("VAULT_TOKEN", bao.root_token)
         yield
+
+
+def pending_changes(changes: dict[str, Any]) -> set[tuple[str, ...]]:
+    """``(kind, namespace/name, action, fields or reasons...)`` of everything a
+    ``baas plan --target kubernetes -o json`` change list would change."""
+    found: set[tuple[str, ...]] = {
+        (o["kind"], f"{o['namespace'] or ''}/{o['name']}", o["action"], *o["fields"])
+        for o in changes["objects"] + changes["bootstrap"]
+        if o["action"] != "unchanged"
+    }
+    found |= {
+        ("release", f"{r['namespace']}/{r['name']}", r["action"], *r["reasons"])
+        for r in changes["releases"]
+        if r["action"] != "unchanged"
+    }
+    found |= {
+        ("vault", f"{v['org']}/{v['name']}", v["action"])
+        for v in changes["vault"]
+        if v["action"] != "unchanged"
+    }
+    return found
