@@ -10,7 +10,7 @@ demo: venv
 	.venv/bin/baas plan examples/two-orgs.yaml
 	.venv/bin/baas pki generate examples/two-orgs.yaml --out .demo/crypto
 	.venv/bin/baas pki status examples/two-orgs.yaml --out .demo/crypto
-	.venv/bin/baas render examples/two-orgs.yaml --out .demo/render
+	.venv/bin/baas render examples/two-orgs.yaml --out .demo/render --crypto .demo/crypto
 
 test: venv
 	bash scripts/test.sh
