@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from baas.cli import output
-
-
-class SecretsModeOption(StrEnum):
-    kubernetes = "kubernetes"
-    vault = "vault"
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+from baas.cli.options import Format, SecretsOpt
 
 
 def render(
@@ -25,8 +15,8 @@ def render(
     out: Path = typer.Option(
         ..., "--out", help="Output folder (created when missing).", show_default=False
     ),
-    secrets_mode: SecretsModeOption = typer.Option(
-        SecretsModeOption.kubernetes,
+    secrets_mode: SecretsOpt = typer.Option(
+        SecretsOpt.kubernetes,
         "--secrets-mode",
         help="Where pods read key material: kubernetes Secrets or vault (Agent Injector).",
     ),
@@ -73,7 +63,7 @@ def render(
         output.err.print(diag.render(), markup=False)
     the_plan = planning.build(loaded.network)
     extra = rendering.load_values_files(values)
-    mode: SecretsMode = "vault" if secrets_mode is SecretsModeOption.vault else "kubernetes"
+    mode: SecretsMode = secrets_mode.value
     options = ValuesOptions(
         secrets_mode=mode,
         vault_mount=vault_mount,

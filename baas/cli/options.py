@@ -1,4 +1,4 @@
-"""Options shared by the commands that talk to a runtime (up, down, status, smoke, plan)."""
+"""Option types shared by the commands: output format, target, secrets mode, cluster access."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class TargetOpt(StrEnum):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from baas.cli import output
+from baas.cli.options import Format
 from baas.errors import UsageError
 
 if TYPE_CHECKING:
@@ -33,11 +33,6 @@ pki_app = typer.Typer(
 )
 
 MAX_ROWS = 60
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 FILE_ARG = typer.Argument(..., help="Topology file.", show_default=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -11,12 +10,15 @@ from rich.table import Table
 from rich.tree import Tree
 
 from baas.cli import output
-from baas.cli.options import CONTEXT, KUBECONFIG, SECRETS, SecretsOpt, TargetOpt, kube_options
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+from baas.cli.options import (
+    CONTEXT,
+    KUBECONFIG,
+    SECRETS,
+    Format,
+    SecretsOpt,
+    TargetOpt,
+    kube_options,
+)
 
 
 def validate(
