@@ -15,14 +15,19 @@ def node_name(network: Network, org: str, node: str) -> str:
     return f"{node}.{org_domain(network, org)}"
 
 
+def namespace_of(network_name: str, org: str) -> str:
+    """``<network>-<org>`` from plain names (for callers that hold names, not the model)."""
+    return f"{network_name}-{org}"
+
+
 def namespace(network: Network, org: str) -> str:
     """Kubernetes namespace of an organisation: ``<network>-<org>``."""
-    return f"{network.metadata.name}-{org}"
+    return namespace_of(network.metadata.name, org)
 
 
 def toolbox_namespace(network: Network) -> str:
     """``<network>-toolbox``: where baas runs its admin jobs (channel joins, lifecycle)."""
-    return f"{network.metadata.name}-toolbox"
+    return namespace_of(network.metadata.name, "toolbox")
 
 
 def admin_identity(network: Network, org: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from baas.errors import UsageError
 from baas.plan import Plan
+from topology import names
 
 # Pod labels set by charts/fabric (and selected by the NetworkPolicies).
 LABEL_NAME = "app.kubernetes.io/name"
@@ -61,7 +62,7 @@ def toolbox_namespace(plan: Plan) -> str:
     Raises :class:`UsageError` when an organisation is itself called ``toolbox``, since its
     namespace would be the same.
     """
-    name = f"{plan.network}-{TOOLBOX_SUFFIX}"
+    name = names.namespace_of(plan.network, TOOLBOX_SUFFIX)
     clash = [org.name for org in plan.orgs if org.namespace == name]
     if clash:
         raise UsageError(

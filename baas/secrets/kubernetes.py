@@ -40,6 +40,7 @@ from baas.secrets.base import (
     validated,
 )
 from pki.bundle import IdentityBundle
+from topology import names, rules
 
 FIELD_MANAGER = "baas"
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -62,7 +63,6 @@ MSP_CONFIG_KEY = "config.yaml"
 
 _LABEL_MAX = 63
 _SUFFIX_ROOM = len("-msp")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
 
@@ -119,8 +119,8 @@ def secret_names(identity_name: str) -> SecretNames:
 
 def org_namespace(network: str, org: str) -> str:
     """``<network>-<org>``; raises UsageError when that is not a DNS-1123 label. Pure."""
-    namespace = f"{network}-{org}"
-    if not _DNS_LABEL.match(namespace) or len(namespace) > _LABEL_MAX:
+    namespace = names.namespace_of(network, org)
+    if rules.dns_label_problem(namespace) is not None:
         raise UsageError(
             f"namespace {namespace!r} (network-org) is not a valid Kubernetes namespace name",
             hint="network and organisation names must be lower-case letters, digits and '-', "
