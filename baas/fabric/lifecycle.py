@@ -1,0 +1,251 @@
+"""Chaincode lifecycle through the peers' ``_lifecycle`` system chaincode (Fabric 2.x/3.x):
+install, query installed, approve for my organisation, check commit readiness, commit, query
+committed — one function each, like hyperledger/fabric-admin-sdk's ``pkg/chaincode``.
+
+Approvals and commits are transactions: endorsed by the peers given, then submitted and waited
+for through the first peer's Gateway (:mod:`baas.fabric.gateway`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fabric_protos.peer import proposal_response_pb2
+from fabric_protos.peer.lifecycle import lifecycle_pb2
+
+from baas.fabric import errors, gateway, proposals
+from baas.fabric.identity import SigningIdentity
+from baas.fabric.peer import Peer
+
+LIFECYCLE = "_lifecycle"
+ENDORSEMENT_PLUGIN = "escc"
+VALIDATION_PLUGIN = "vscc"
+INSTALL_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A chaincode definition as the channel agrees on it (everything but the package)."""
+
+    name: str
+    version: str
+    sequence: int
+    validation_parameter: bytes
+    init_required: bool
+    endorsement_plugin: str = ENDORSEMENT_PLUGIN
+    validation_plugin: str = VALIDATION_PLUGIN
+
+    def same_terms(self, other: Definition) -> bool:
+        """Equal in everything but the sequence (so no upgrade is needed)."""
+        return (
+            self.name == other.name
+            and self.version == other.version
+            and self.validation_parameter == other.validation_parameter
+            and self.init_required == other.init_required
+            and self.endorsement_plugin == other.endorsement_plugin
+            and self.validation_plugin == other.validation_plugin
+        )
+
+
+def _call(
+    peer: Peer,
+    admin: SigningIdentity,
+    *,
+    channel: str,
+    function: str,
+    message: bytes,
+    action: str,
+    timeout: float = gateway.TIMEOUT,
+) -> tuple[proposals.Proposal, proposal_response_pb2.ProposalResponse]:
+    """Send one ``_lifecycle`` proposal to ``peer``; returns it with the peer's response."""
+    proposal = proposals.chaincode_proposal(
+        admin, channel=channel, chaincode=LIFECYCLE, args=[function.encode(), message]
+    )
+    return proposal, peer.endorse(proposal, action=action, timeout=timeout)
+
+
+def install(peer: Peer, admin: SigningIdentity, package: bytes) -> str:
+    """Install ``package`` (a chaincode package's bytes) on ``peer``; returns its package ID."""
+    args = lifecycle_pb2.InstallChaincodeArgs(chaincode_install_package=package)
+    _, response = _call(
+        peer,
+        admin,
+        channel="",
+        function="InstallChaincode",
+        message=args.SerializeToString(),
+        action=f"install a chaincode package on {peer.target.name}",
+        timeout=INSTALL_TIMEOUT,
+    )
+    return str(
+        lifecycle_pb2.InstallChaincodeResult.FromString(response.response.payload).package_id
+    )
+
+
+def installed(peer: Peer, admin: SigningIdentity) -> dict[str, str]:
+    """Package ID → label of every package installed on ``peer``."""
+    args = lifecycle_pb2.QueryInstalledChaincodesArgs()
+    _, response = _call(
+        peer,
+        admin,
+        channel="",
+        function="QueryInstalledChaincodes",
+        message=args.SerializeToString(),
+        action=f"list the chaincodes installed on {peer.target.name}",
+    )
+    result = lifecycle_pb2.QueryInstalledChaincodesResult.FromString(response.response.payload)
+    return {c.package_id: c.label for c in result.installed_chaincodes}
+
+
+def _definition_fields(definition: Definition) -> dict[str, object]:
+    return {
+        "sequence": definition.sequence,
+        "name": definition.name,
+        "version": definition.version,
+        "endorsement_plugin": definition.endorsement_plugin,
+        "validation_plugin": definition.validation_plugin,
+        "validation_parameter": definition.validation_parameter,
+        "init_required": definition.init_required,
+    }
+
+
+def approve(
+    peer: Peer,
+    admin: SigningIdentity,
+    *,
+    channel: str,
+    definition: Definition,
+    package_id: str,
+) -> gateway.Committed:
+    """Approve ``definition`` for the admin's organisation, pointing it at ``package_id``; the
+    approval transaction is endorsed by ``peer`` (of the same organisation) and committed."""
+    args = lifecycle_pb2.ApproveChaincodeDefinitionForMyOrgArgs(
+        **_definition_fields(definition),
+        source=lifecycle_pb2.ChaincodeSource(
+            local_package=lifecycle_pb2.ChaincodeSource.Local(package_id=package_id)
+        ),
+    )
+    action = (
+        f"approve {definition.name} {definition.version} (sequence {definition.sequence}) "
+        f"on {channel} for {admin.msp_id}"
+    )
+    proposal, response = _call(
+        peer,
+        admin,
+        channel=channel,
+        function="ApproveChaincodeDefinitionForMyOrg",
+        message=args.SerializeToString(),
+        action=action,
+    )
+    return gateway.submit_and_wait(peer, admin, proposal, [response], action=action)
+
+
+def _submit(
+    via: Peer,
+    identity: SigningIdentity,
+    proposal: proposals.Proposal,
+    endorsers: Sequence[Peer],
+    *,
+    action: str,
+) -> gateway.Committed:
+    responses = [p.endorse(proposal, action=action) for p in endorsers]
+    return gateway.submit_and_wait(via, identity, proposal, list(responses), action=action)
+
+
+def commit_readiness(
+    peer: Peer, admin: SigningIdentity, *, channel: str, definition: Definition
+) -> dict[str, bool]:
+    """MSP ID → whether that organisation has approved exactly ``definition``."""
+    args = lifecycle_pb2.CheckCommitReadinessArgs(**_definition_fields(definition))
+    _, response = _call(
+        peer,
+        admin,
+        channel=channel,
+        function="CheckCommitReadiness",
+        message=args.SerializeToString(),
+        action=f"check commit readiness of {definition.name} on {channel}",
+    )
+    result = lifecycle_pb2.CheckCommitReadinessResult.FromString(response.response.payload)
+    return dict(result.approvals)
+
+
+def commit(
+    endorsers: Sequence[Peer],
+    admin: SigningIdentity,
+    *,
+    channel: str,
+    definition: Definition,
+) -> gateway.Committed:
+    """Commit ``definition`` on ``channel``, endorsed by ``endorsers`` (enough organisations'
+    peers to satisfy the channel's LifecycleEndorsement policy) and submitted through the first."""
+    if not endorsers:
+        raise ValueError("commit needs at least one endorsing peer")
+    args = lifecycle_pb2.CommitChaincodeDefinitionArgs(**_definition_fields(definition))
+    action = (
+        f"commit {definition.name} {definition.version} (sequence {definition.sequence}) "
+        f"on {channel}"
+    )
+    proposal = proposals.chaincode_proposal(
+        admin,
+        channel=channel,
+        chaincode=LIFECYCLE,
+        args=[b"CommitChaincodeDefinition", args.SerializeToString()],
+    )
+    return _submit(endorsers[0], admin, proposal, endorsers, action=action)
+
+
+def committed(peer: Peer, admin: SigningIdentity, *, channel: str, name: str) -> Definition | None:
+    """The committed definition of chaincode ``name`` on ``channel``, or ``None``."""
+    args = lifecycle_pb2.QueryChaincodeDefinitionArgs(name=name)
+    try:
+        _, response = _call(
+            peer,
+            admin,
+            channel=channel,
+            function="QueryChaincodeDefinition",
+            message=args.SerializeToString(),
+            action=f"read the definition of {name} on {channel}",
+        )
+    except errors.FabricError as exc:
+        if "not defined" in exc.message or "not found" in exc.message:
+            return None
+        raise
+    result = lifecycle_pb2.QueryChaincodeDefinitionResult.FromString(response.response.payload)
+    return Definition(
+        name=name,
+        version=result.version,
+        sequence=int(result.sequence),
+        validation_parameter=bytes(result.validation_parameter),
+        init_required=bool(result.init_required),
+        endorsement_plugin=result.endorsement_plugin,
+        validation_plugin=result.validation_plugin,
+    )
+
+
+def committed_all(peer: Peer, admin: SigningIdentity, *, channel: str) -> list[Definition]:
+    """Every committed chaincode definition on ``channel`` (sorted by name)."""
+    args = lifecycle_pb2.QueryChaincodeDefinitionsArgs()
+    _, response = _call(
+        peer,
+        admin,
+        channel=channel,
+        function="QueryChaincodeDefinitions",
+        message=args.SerializeToString(),
+        action=f"list the chaincodes committed on {channel}",
+    )
+    result = lifecycle_pb2.QueryChaincodeDefinitionsResult.FromString(response.response.payload)
+    return sorted(
+        (
+            Definition(
+                name=d.name,
+                version=d.version,
+                sequence=int(d.sequence),
+                validation_parameter=bytes(d.validation_parameter),
+                init_required=bool(d.init_required),
+                endorsement_plugin=d.endorsement_plugin,
+                validation_plugin=d.validation_plugin,
+            )
+            for d in result.chaincode_definitions
+        ),
+        key=lambda d: d.name,
+    )

@@ -1,0 +1,88 @@
+"""How baas reaches a network as its administrator: every node as a client target, every
+organisation's admin identity, from the plan, the PKI tree and the runtime's addresses.
+
+One :class:`NetworkAccess` per command; it caches identities and gRPC connections and must be
+closed (use it as a context manager).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from baas.addressing import Addresses
+from baas.fabric.connection import Connections, NodeTarget
+from baas.fabric.identity import SigningIdentity
+from baas.fabric.osnadmin import AdminTarget
+from baas.fabric.peer import Peer
+from baas.network.crypto import CryptoTree
+from baas.plan import NodePlan, OrgPlan, Plan
+
+
+@dataclass
+class NetworkAccess:
+    plan: Plan
+    crypto: CryptoTree
+    addresses: Addresses
+    connections: Connections = field(default_factory=Connections)
+    _identities: dict[str, SigningIdentity] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def org_of(self, node: NodePlan) -> OrgPlan:
+        return self.plan.org(node.org)
+
+    def admin(self, org: OrgPlan) -> SigningIdentity:
+        """The organisation's admin identity (``Admin@<domain>``), loaded once."""
+        with self._lock:
+            found = self._identities.get(org.admin)
+            if found is None:
+                found = SigningIdentity.from_msp_dir(org.msp_id, self.crypto.admin(org).msp)
+                self._identities[org.admin] = found
+            return found
+
+    def user(self, org: OrgPlan, name: str) -> SigningIdentity:
+        """A client identity of ``org`` (``name`` as in ``org.users``), loaded once."""
+        with self._lock:
+            found = self._identities.get(name)
+            if found is None:
+                found = SigningIdentity.from_msp_dir(org.msp_id, self.crypto.user(org, name).msp)
+                self._identities[name] = found
+            return found
+
+    def _tls_ca(self, node: NodePlan) -> bytes:
+        return self.crypto.tls_ca(self.org_of(node)).read_bytes()
+
+    def peer(self, node: NodePlan) -> Peer:
+        target = NodeTarget(node.fqdn, str(self.addresses.peer(node)), self._tls_ca(node))
+        return Peer(target, self.connections)
+
+    def orderer(self, node: NodePlan) -> NodeTarget:
+        return NodeTarget(node.fqdn, str(self.addresses.orderer(node)), self._tls_ca(node))
+
+    def orderer_admin(self, node: NodePlan) -> AdminTarget:
+        """The orderer's channel participation API, called with its organisation admin's TLS
+        client pair."""
+        org = self.org_of(node)
+        tls = self.crypto.admin(org)
+        return AdminTarget(
+            name=node.fqdn,
+            address=str(self.addresses.admin(node)),
+            tls_ca=self.crypto.tls_ca(org),
+            client_cert=tls.tls_cert,
+            client_key=tls.tls_key,
+        )
+
+    def close(self) -> None:
+        self.connections.close()
+
+    def __enter__(self) -> NetworkAccess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,186 @@
+"""Chaincode as ensures over the lifecycle: installed on every serving peer, approved by every
+member organisation (each with its own admin, on its own peer), committed, initialised.
+
+The definition baas wants is decided from the plan and what the channel already has
+(:func:`decide`): the committed definition if it has the same terms, else the next sequence —
+so a changed version, ``initRequired`` or endorsement policy upgrades the chaincode, and an
+unchanged one is left alone. :func:`ensure_chaincode` acts on that decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from baas.fabric import errors, lifecycle, policies, transactions
+from baas.fabric.peer import Peer
+from baas.network.access import NetworkAccess
+from baas.network.changes import Change, Report, retrying
+from baas.plan import ChaincodePlan, NodePlan, OrgPlan
+
+NODE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Package:
+    """One organisation's package of a chaincode: its bytes and package ID."""
+
+    data: bytes
+    package_id: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the channel should hold for one chaincode, and whether it already does."""
+
+    chaincode: str
+    channel: str
+    definition: lifecycle.Definition
+    committed: lifecycle.Definition | None
+
+    @property
+    def is_committed(self) -> bool:
+        return self.committed is not None and self.committed.sequence == self.definition.sequence
+
+    @property
+    def is_upgrade(self) -> bool:
+        return self.committed is not None and not self.is_committed
+
+
+def member_orgs(access: NetworkAccess, cc: ChaincodePlan) -> list[OrgPlan]:
+    channel = next(c for c in access.plan.channels if c.name == cc.channel)
+    return [access.plan.org(name) for name in channel.members]
+
+
+def _endorser(org: OrgPlan) -> NodePlan:
+    return org.anchor_peers[0]
+
+
+def wanted(cc: ChaincodePlan, *, sequence: int) -> lifecycle.Definition:
+    """The definition the plan asks for, at ``sequence``."""
+    return lifecycle.Definition(
+        name=cc.name,
+        version=cc.version,
+        sequence=sequence,
+        validation_parameter=policies.validation_parameter(
+            cc.endorsement, is_reference=cc.endorsement_is_default
+        ),
+        init_required=cc.init_required,
+    )
+
+
+def decide(access: NetworkAccess, cc: ChaincodePlan) -> Decision:
+    """Read the committed definition and decide the one to hold (read-only)."""
+    org = member_orgs(access, cc)[0]
+    peer = access.peer(_endorser(org))
+    admin = access.admin(org)
+    current = retrying(
+        lambda: lifecycle.committed(peer, admin, channel=cc.channel, name=cc.name),
+        timeout=NODE_TIMEOUT,
+    )
+    target = wanted(cc, sequence=1)
+    if current is not None:
+        same = target.same_terms(current)
+        target = wanted(cc, sequence=current.sequence if same else current.sequence + 1)
+    return Decision(cc.name, cc.channel, target, current)
+
+
+def _ensure_installed(
+    peer: Peer, access: NetworkAccess, org: OrgPlan, pkg: Package
+) -> list[Change]:
+    admin = access.admin(org)
+    present = retrying(lambda: lifecycle.installed(peer, admin), timeout=NODE_TIMEOUT)
+    if pkg.package_id in present:
+        return []
+    lifecycle.install(peer, admin, pkg.data)
+    return [Change("installed", peer.target.name, pkg.package_id)]
+
+
+def ensure_chaincode(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    *,
+    packages: Mapping[str, Package],
+    report: Report,
+) -> list[Change]:
+    """Install, approve, commit and (when required) initialise ``cc``; ``packages`` maps each
+    member organisation's name to its own package. Returns what changed."""
+    orgs = member_orgs(access, cc)
+    changes: list[Change] = []
+    peers = [(org, node) for org in orgs for node in org.peers]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(peers), 16))) as pool:
+        for found in pool.map(
+            lambda item: _ensure_installed(
+                access.peer(item[1]), access, item[0], packages[item[0].name]
+            ),
+            peers,
+        ):
+            changes += found
+        decision = decide(access, cc)
+        if decision.is_committed:
+            # A run stopped between commit and Init converges here: Init is retried, and
+            # "already initialized" is the answer of every later run.
+            return changes + (_initialise(access, cc, orgs) if cc.init_required else [])
+        definition = decision.definition
+        first = orgs[0]
+        readiness = lifecycle.commit_readiness(
+            access.peer(_endorser(first)),
+            access.admin(first),
+            channel=cc.channel,
+            definition=definition,
+        )
+        to_approve = [org for org in orgs if not readiness.get(org.msp_id, False)]
+        if to_approve:
+            report(
+                f"chaincode {cc.name} {cc.version} (sequence {definition.sequence}): "
+                f"approving for {', '.join(o.msp_id for o in to_approve)}"
+            )
+        for org, _ in zip(
+            to_approve,
+            pool.map(
+                lambda org: lifecycle.approve(
+                    access.peer(_endorser(org)),
+                    access.admin(org),
+                    channel=cc.channel,
+                    definition=definition,
+                    package_id=packages[org.name].package_id,
+                ),
+                to_approve,
+            ),
+            strict=True,
+        ):
+            changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}"))
+    endorsers = [access.peer(_endorser(org)) for org in orgs]
+    lifecycle.commit(endorsers, access.admin(first), channel=cc.channel, definition=definition)
+    verb = "upgraded" if decision.is_upgrade else "committed"
+    changes.append(
+        Change(verb, cc.name, f"{cc.version}, sequence {definition.sequence} on {cc.channel}")
+    )
+    if cc.init_required:
+        changes += _initialise(access, cc, orgs)
+    return changes
+
+
+def _initialise(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> list[Change]:
+    """Run Init once for the new definition, endorsed by every member organisation."""
+    endorsers = [access.peer(_endorser(org)) for org in orgs]
+    try:
+        transactions.submit(
+            endorsers,
+            access.admin(orgs[0]),
+            channel=cc.channel,
+            chaincode=cc.name,
+            function=cc.init_function,
+            args=(),
+            is_init=True,
+        )
+    except errors.FabricError as exc:
+        if "already initialized" in exc.message:
+            return []
+        exc.hint = (
+            "Init runs the chaincode's `initFunction` (set it in the topology when the "
+            "chaincode's API needs a function name, as Node and Java contracts do)"
+        )
+        raise
+    return [Change("initialised", cc.name, f"on {cc.channel}")]
