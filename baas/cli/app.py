@@ -39,9 +39,9 @@ def _root(
 
 
 def _register() -> None:
-    from baas.cli import kube_cmds, pki_cmds, runtime_cmds, topology_cmds
+    from baas.cli import fabric_cmds, kube_cmds, pki_cmds, runtime_cmds, topology_cmds
 
-    for module in (topology_cmds, pki_cmds, runtime_cmds, kube_cmds):
+    for module in (topology_cmds, pki_cmds, runtime_cmds, kube_cmds, fabric_cmds):
         module.register(app)
 
 
