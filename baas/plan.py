@@ -109,7 +109,7 @@ class ChaincodePlan:
     """Called by Init when ``init_required`` (``None``: Init with empty arguments)."""
 
     # No sequence here: the bootstrap numbers definitions at run time from the committed one
-    # (``baas/kubernetes/bootstrap.sh``), so an upgrade needs only a new version.
+    # (``baas/runtimes/kubernetes/bootstrap.sh``), so an upgrade needs only a new version.
 
     @property
     def label(self) -> str:

@@ -69,7 +69,7 @@ def main() -> int:
 
     from baas.cli import app as cli
     from baas.cli import kube_cmds
-    from baas.kubernetes import helm
+    from baas.runtimes.kubernetes import helm
 
     if "render" not in {c.name for c in cli.app.registered_commands}:
         kube_cmds.register(cli.app)

@@ -4,6 +4,8 @@ The tree on disk is the source of truth: every operation reads it, changes only 
 missing or invalid, and reports what it did.
 
 * :func:`generate` — ensure CAs and every identity's MSP/TLS material (idempotent).
+* :func:`preview_generate` — what ``generate`` would issue, without writing anything.
+* :func:`identity_digests` — a digest of each node's certificates (changes when they do).
 * :func:`status` — every certificate with its expiry (flags those under 30 days).
 * :func:`renew` — re-issue leaves (same key by default).
 * :func:`revoke` — add an identity's certificates to its org's CRLs, published in ``crls/``.
@@ -12,18 +14,29 @@ missing or invalid, and reports what it did.
 """
 
 from pki.bundle import IdentityBundle, SecretBytes
+from pki.digests import identity_digests
 from pki.inventory import status
-from pki.issuing import generate
+from pki.issuing import generate, preview_generate
 from pki.reader import load_bundle, load_bundles
 from pki.renewal import renew
-from pki.results import CertStatus, Change, PKIResult, Progress, ProgressCallback
+from pki.results import (
+    CertStatus,
+    Change,
+    GeneratePreview,
+    IdentityIssue,
+    PKIResult,
+    Progress,
+    ProgressCallback,
+)
 from pki.revocation import revoke
 from pki.spec import NodeSpec, OrgSpec, PKIOptions
 
 __all__ = [
     "CertStatus",
     "Change",
+    "GeneratePreview",
     "IdentityBundle",
+    "IdentityIssue",
     "NodeSpec",
     "OrgSpec",
     "PKIOptions",
@@ -32,8 +45,10 @@ __all__ = [
     "ProgressCallback",
     "SecretBytes",
     "generate",
+    "identity_digests",
     "load_bundle",
     "load_bundles",
+    "preview_generate",
     "renew",
     "revoke",
     "status",

@@ -3,6 +3,8 @@
 An ensure: CAs and current credentials are kept byte for byte; only what is missing or no
 longer valid (expired, revoked, not issued by the org's CA, key lost, subject or SANs changed)
 is issued. A credential whose key is still readable keeps that key, except after revocation.
+
+``preview_generate`` is its dry run: the same checks, nothing written.
 """
 
 from __future__ import annotations
@@ -11,12 +13,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from baas.errors import UsageError
 from pki import files
+from pki.bundle import IdentityBundle
 from pki.certs import utcnow
 from pki.credentials import CREDENTIAL_KINDS, assess, issue, read_stored
 from pki.identities import Identity, identities_of, validate
-from pki.orgstate import OrgContext, open_org
-from pki.results import Action, Change, PKIResult, Progress, ProgressCallback
+from pki.layout import OrgPaths
+from pki.orgstate import KINDS, OrgContext, open_org
+from pki.reader import read_identity
+from pki.results import (
+    Action,
+    Change,
+    GeneratePreview,
+    IdentityIssue,
+    PKIResult,
+    Progress,
+    ProgressCallback,
+)
 from pki.spec import OrgSpec, PKIOptions
 
 
@@ -102,3 +116,67 @@ def ensure_identity(
     if written and not issued:  # shared files of a freshly issued identity are no news
         changes.append(Change(org, ident.name, "msp", "updated", f"{written} files"))
     return changes
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+def _missing_authority(root: Path, org: OrgSpec) -> str | None:
+    """``None`` when both CAs of ``org`` have files on disk, else the first missing kind."""
+    paths = OrgPaths.of(root, org)
+    for kind in KINDS:
+        ca = paths.authority(kind)
+        if not ca.cert.exists() and not ca.key.exists():
+            return kind
+    return None
+
+
+def _issue_reasons(ctx: OrgContext, ident: Identity, now: datetime) -> list[str]:
+    """Why ``generate`` would issue ``ident``'s credentials (``sign missing``...); empty when
+    both are current. Reads only."""
+    paths = ctx.paths.identity(ident)
+    reasons = []
+    for kind in CREDENTIAL_KINDS:
+        why = assess(read_stored(paths, kind), kind=kind, ident=ident, ctx=ctx, now=now)
+        if why is not None:
+            reasons.append(f"{kind} {why}")
+    return reasons
+
+
+def preview_generate(
+    root: Path, orgs: Sequence[OrgSpec], *, now: datetime | None = None
+) -> GeneratePreview:
+    """Which identities :func:`generate` would issue under ``root``, and the bundles of the
+    others; writes nothing (not even a missing folder).
+
+    Uses ``generate``'s own checks (missing, key lost, not issued by the current CA, revoked,
+    expired, subject/NodeOU/SANs changed): an organisation without CAs (a missing tree
+    included) has all its identities issued (``no ca yet``); an identity whose credentials are
+    current but whose MSP files are incomplete counts as an issue (``files missing``). Issues
+    and bundles follow spec order. Raises :class:`UsageError` for a damaged CA, as ``generate``
+    does. ``now`` (UTC) is for tests.
+    """
+    moment = now or utcnow()
+    issues: list[IdentityIssue] = []
+    bundles: dict[tuple[str, str], IdentityBundle] = {}
+    for org in orgs:
+        missing_ca = _missing_authority(root, org)
+        if missing_ca is not None:
+            reason = f"no {missing_ca} yet"
+            issues += [IdentityIssue(org.name, i.name, reason) for i in identities_of(org)]
+            continue
+        # options are read only when CAs are created, which create=False never does
+        ctx, _ = open_org(root, org, PKIOptions(), now=moment, create=False)
+        ca_cert_name = ctx.paths.authority("ca").cert_name
+        for ident in identities_of(org):
+            reasons = _issue_reasons(ctx, ident, moment)
+            if not reasons:
+                try:
+                    bundles[(org.name, ident.name)] = read_identity(
+                        ctx.paths, org, ident, ca_cert_name
+                    )
+                except UsageError:
+                    reasons = ["files missing"]
+            if reasons:
+                issues.append(IdentityIssue(org.name, ident.name, ", ".join(reasons)))
+    return GeneratePreview(issues=tuple(issues), bundles=bundles)

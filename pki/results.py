@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
+
+from pki.bundle import IdentityBundle
 
 Item = Literal["ca", "tlsca", "sign", "tls", "msp", "crl"]
 Action = Literal["created", "kept", "reissued", "renewed", "updated", "revoked"]
@@ -99,3 +101,34 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class IdentityIssue:
+    """An identity ``generate`` would issue (``reason``: ``no ca yet``, ``sign missing``,
+    ``tls expired``, ``files missing``...). Never holds key material."""
+
+    org: str
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"identity {self.org}/{self.name}: issue ({self.reason})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"org": self.org, "name": self.name, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class GeneratePreview:
+    """What :func:`pki.preview_generate` found: the identities ``generate`` would issue, and the
+    bundles of all the others as the tree holds them, keyed ``(org, identity name)``. The
+    bundles hold private keys (never printed: :class:`pki.bundle.SecretBytes`)."""
+
+    issues: tuple[IdentityIssue, ...]
+    bundles: Mapping[tuple[str, str], IdentityBundle] = field(repr=False)
+
+    @property
+    def issued(self) -> frozenset[tuple[str, str]]:
+        """``(org, identity name)`` of every identity ``generate`` would issue."""
+        return frozenset((i.org, i.name) for i in self.issues)

@@ -314,11 +314,24 @@ def _consensus(net: Network) -> Iterator[Finding]:
 
 
 def _pki(net: Network) -> Iterator[Finding]:
-    if net.spec.pki.key_algorithm == "Ed25519" and net.spec.fabric.version == "2.5":
+    if net.spec.pki.key_algorithm != "Ed25519":
+        return
+    if net.spec.fabric.version == "2.5":
         yield _error(
             "spec.pki.keyAlgorithm",
             "Ed25519 identities need Fabric 3.1 (channel capability V3_0)",
             'use P-256 or P-384, or set spec.fabric.version: "3.1"',
+        )
+    if net.spec.consensus == "BFT":
+        # Fabric 3.1.5's BFT consenters verify each other's signatures as ECDSA: osnadmin's
+        # channel join answers HTTP 400 "failed unmarshaling ECDSA signature".
+        yield _error(
+            "spec.pki.keyAlgorithm",
+            f"spec.consensus BFT cannot run with spec.pki.keyAlgorithm Ed25519: Fabric "
+            f"{net.spec.fabric.pinned} refuses BFT consenters with Ed25519 certificates "
+            '(the orderers\' channel join fails with "failed unmarshaling ECDSA signature")',
+            "set spec.pki.keyAlgorithm to P-256 or P-384 for BFT, or keep Ed25519 with "
+            "spec.consensus: etcdraft",
         )
 
 

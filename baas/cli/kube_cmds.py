@@ -55,8 +55,8 @@ def render(
     import topology
     from baas import plan as planning
     from baas.home import crypto_dir
-    from baas.kubernetes import rendering
-    from baas.kubernetes.values import SecretsMode, ValuesOptions
+    from baas.runtimes.kubernetes import rendering
+    from baas.runtimes.kubernetes.values import SecretsMode, ValuesOptions
 
     loaded = topology.load(file)
     for diag in loaded.warnings:

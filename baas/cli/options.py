@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -41,10 +42,11 @@ def kube_options(
     wait: bool = True,
     timeout: float = 300.0,
     registry: str = "",
-) -> object:
-    """The :class:`baas.kubernetes.runtime.KubeOptions` the command-line options describe."""
-    from baas.kubernetes.cluster import ClusterTarget
-    from baas.kubernetes.runtime import KubeOptions
+) -> Any:
+    """The :class:`baas.runtimes.kubernetes.runtime.KubeOptions` the command-line options
+    describe."""
+    from baas.runtimes.kubernetes.cluster import ClusterTarget
+    from baas.runtimes.kubernetes.runtime import KubeOptions
 
     return KubeOptions(
         target=ClusterTarget(kubeconfig=kubeconfig, context=context),

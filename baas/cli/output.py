@@ -20,6 +20,13 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def print_warnings(warnings: Any) -> None:
+    """Show a topology's validation warnings on stderr, in ``validate``'s format, sorted by
+    line."""
+    for diag in sorted(warnings, key=lambda d: (d.file, d.line or 0, d.column or 0)):
+        err.print(diag.render(), markup=False)
+
+
 # typer >= 0.20 ships its own copy of click (``typer._click``) whose exceptions do not derive
 # from click's: accept both families.
 _EXITS: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -97,12 +98,12 @@ def plan(
     for diag in loaded.warnings:
         output.err.print(diag.render(), markup=False)
     the_plan = planning.build(loaded.network)
-    changes = None
+    changes: Any = None
     if target is not None:
         from baas import services
 
         kube = kube_options(kubeconfig, context, secrets)
-        changes = services.plan_changes(file, target=target.value, kube=kube)
+        changes = services.plan_changes(services.load(file), target=target.value, kube=kube).value
     if fmt is Format.json:
         data = the_plan.to_dict()
         output.print_json(data if changes is None else {"plan": data, "changes": changes.to_dict()})

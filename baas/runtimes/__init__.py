@@ -1,2 +1,58 @@
 """Where a network runs: :mod:`baas.runtimes.local` (processes on this machine, the default)
-and :mod:`baas.runtimes.kubernetes` (Helm releases in per-organisation namespaces)."""
+and :mod:`baas.runtimes.kubernetes` (Helm releases in per-organisation namespaces).
+
+Both implement :class:`Runtime`; :func:`baas.services.runtime.runtime_for` is the one place
+that picks one. Everything else they share — plan, PKI, node configuration, the channel and
+chaincode ensures, the admin client — lives outside this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from baas.plan import Plan
+
+Target = Literal["local", "kubernetes"]
+TARGETS: tuple[Target, ...] = ("local", "kubernetes")
+Report = Callable[[str], None]
+
+
+class Result(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Runtime(Protocol):
+    """One way of running a network. Every method takes the plan; ``crypto`` is the PKI tree
+    (issued before ``up``)."""
+
+    @property
+    def target(self) -> Target:
+        """``local`` or ``kubernetes``."""
+        ...
+
+    def preflight(self, plan: Plan) -> None:
+        """Check what ``up`` needs (binaries, a cluster, chaincode sources) before anything is
+        written; raises a :class:`baas.errors.BaasError` saying what is missing."""
+        ...
+
+    def up(self, plan: Plan, *, crypto: Path, report: Report) -> Result:
+        """Bring the network to the plan's state; idempotent."""
+        ...
+
+    def down(self, plan: Plan, *, purge: bool, report: Report) -> Result:
+        """Stop it; ``purge`` also deletes its data and key material."""
+        ...
+
+    def status(self, plan: Plan) -> Result:
+        """What runs, read-only."""
+        ...
+
+    def changes(self, plan: Plan, *, crypto: Path) -> Result:
+        """What ``up`` would change, read-only (writes nothing)."""
+        ...
+
+    def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
+        """A node's log lines (all nodes' when ``node`` is None)."""
+        ...

@@ -1,26 +1,56 @@
-"""The service layer: what the CLI and the REST API both call. Nothing is implemented twice.
+"""The service layer: the only way in for the CLI and the REST API. Nothing is implemented
+twice.
 
-Each function takes a topology file path (or a loaded topology), does one user-level job and
-returns plain results; progress goes to an optional ``report`` callback.
+Every service takes a loaded topology (:func:`load`), builds the plan once, does one
+user-level job and returns a typed result with ``to_dict()`` — wrapped in an
+:class:`~baas.services.results.Outcome` that carries the topology's validation warnings.
+Progress goes to an optional ``report`` callback.
+
+* :mod:`baas.services.runtime` — ``up``, ``down``, ``status``, ``logs``, ``plan_changes`` on a
+  target (local processes or Kubernetes), and the PKI the runtimes need.
+* :mod:`baas.services.fabric` — Fabric's binaries: ``fabric_list``, ``fabric_install``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import topology
 from baas import plan as planning
-from baas.errors import UsageError
-from baas.home import crypto_dir
+from baas.runtimes import Report, Target
+from baas.services.fabric import fabric_install, fabric_list, find_fabric
+from baas.services.results import Outcome
+from baas.services.runtime import (
+    PKIResult,
+    down,
+    ensure_pki,
+    logs,
+    plan_changes,
+    runtime_for,
+    status,
+    up,
+)
 
-Target = Literal["local", "kubernetes"]
-Report = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    return None
+__all__ = [
+    "Outcome",
+    "PKIResult",
+    "Report",
+    "Target",
+    "down",
+    "ensure_pki",
+    "fabric_install",
+    "fabric_list",
+    "find_fabric",
+    "load",
+    "logs",
+    "plan_changes",
+    "runtime_for",
+    "smoke",
+    "status",
+    "up",
+]
 
 
 def load(file: Path) -> topology.LoadedTopology:
@@ -28,98 +58,22 @@ def load(file: Path) -> topology.LoadedTopology:
     return topology.load(file)
 
 
-def ensure_pki(
-    loaded: topology.LoadedTopology, *, out: Path | None = None, report: Report = _quiet
-) -> Path:
-    """Generate missing crypto material for the network; return the tree's root."""
-    import pki
-
-    root = out or crypto_dir(loaded.network.metadata.name)
-    result = pki.generate(
-        root, planning.pki_org_specs(loaded.network), planning.pki_options(loaded.network)
-    )
-    summary = ", ".join(f"{n} {action}" for action, n in result.summary().items())
-    report(f"pki {root}: {summary or 'nothing to do'}")
-    return root
-
-
-def _local_unavailable() -> UsageError:
-    return UsageError(
-        "the local runtime is not available: it runs Fabric's own peer and orderer binaries, "
-        "which cannot be built from the module proxy reachable here",
-        hint="deploy to a cluster with --target kubernetes (see README, 'Status')",
-    )
-
-
-def up(file: Path, *, target: Target, kube: Any = None, report: Report = _quiet) -> Any:
-    """Bring the network up on ``target``; idempotent. ``kube`` is a
-    :class:`baas.kubernetes.runtime.KubeOptions` for the Kubernetes target."""
-    if target == "local":
-        raise _local_unavailable()
-    from baas.kubernetes import runtime
-    from baas.kubernetes.cluster import api_client
-
-    loaded = load(file)
-    options = kube or runtime.KubeOptions()
-    api_client(options.target)  # a wrong kubeconfig or context fails before anything is written
-    root = ensure_pki(loaded, report=report)
-    return runtime.up(planning.build(loaded.network), root, options, report=report)
-
-
-def down(
-    file: Path, *, target: Target, purge: bool = False, kube: Any = None, report: Report = _quiet
-) -> list[str]:
-    """Stop the network; ``purge`` also deletes its data and key material in the cluster."""
-    if target == "local":
-        raise _local_unavailable()
-    from baas.kubernetes import runtime
-
-    loaded = load(file)
-    return runtime.down(
-        planning.build(loaded.network), kube or runtime.KubeOptions(), purge=purge, report=report
-    )
-
-
-def status(file: Path, *, target: Target, kube: Any = None) -> dict[str, Any]:
-    """What runs for the network on ``target``."""
-    if target == "local":
-        raise _local_unavailable()
-    from baas.kubernetes import runtime
-
-    loaded = load(file)
-    return runtime.status(planning.build(loaded.network), kube or runtime.KubeOptions())
-
-
 def smoke(
     file: Path, *, target: Target, kube: Any = None, on_check: Callable[[Any], None] | None = None
 ) -> Any:
-    """End-to-end checks of the deployed network on ``target``; returns a
-    :class:`baas.kubernetes.smoke.SmokeReport` (its ``passed`` says whether every check
-    passed). ``on_check`` sees each check's result as soon as it is known. ``kube.timeout`` is
-    each helm test pod's timeout."""
-    if target == "local":
-        raise _local_unavailable()
-    from baas.kubernetes import runtime
-    from baas.kubernetes import smoke as smoke_checks
+    """End-to-end checks of the deployed network on ``target`` (Kubernetes for now); returns
+    a :class:`baas.runtimes.kubernetes.smoke.SmokeReport` (its ``passed`` says whether every
+    check passed). ``on_check`` sees each check's result as soon as it is known."""
+    from baas.errors import UsageError
+    from baas.runtimes.kubernetes import smoke as smoke_checks
+    from baas.runtimes.kubernetes.runtime import KubeOptions
 
+    if target == "local":
+        raise UsageError(
+            "baas smoke does not check local networks yet",
+            hint="`baas status FILE` shows every node's health and each channel's heights",
+        )
     loaded = load(file)
     return smoke_checks.smoke(
-        planning.build(loaded.network), kube or runtime.KubeOptions(), on_check=on_check
-    )
-
-
-def plan_changes(file: Path, *, target: Target, kube: Any = None) -> Any:
-    """What ``up`` would change on ``target``, read-only: a
-    :class:`baas.kubernetes.planning.ChangePlan`. Writes nothing — not the crypto tree (when it
-    does not exist yet, every identity is reported as to be issued), not the cluster."""
-    if target == "local":
-        raise _local_unavailable()
-    from baas.kubernetes import planning as kube_planning
-    from baas.kubernetes import runtime
-
-    loaded = load(file)
-    return kube_planning.plan_changes(
-        planning.build(loaded.network),
-        crypto_dir(loaded.network.metadata.name),
-        kube or runtime.KubeOptions(),
+        planning.build(loaded.network), kube or KubeOptions(), on_check=on_check
     )

@@ -227,8 +227,17 @@ def test_up_with_a_wrong_kubeconfig_writes_nothing(
     assert not (tmp_path / "home").exists()
 
 
-def test_local_target_says_it_is_unavailable(cli: Cli) -> None:
+def test_local_up_without_fabric_writes_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FABRIC_BIN that holds no Fabric release is refused (exit 2) naming the folder and
+    the fix, before any key is issued."""
+    monkeypatch.setenv("BAAS_HOME", str(tmp_path / "home"))
+    empty = tmp_path / "no-fabric"
+    empty.mkdir()
+    monkeypatch.setenv("FABRIC_BIN", str(empty))
     result = cli("up", str(TWO_ORGS))
-    assert result.code == 2
-    assert "local runtime is not available" in result.text
-    assert "--target kubernetes" in result.text
+    assert result.code == 2, result.text
+    assert str(empty) in result.text
+    assert "Traceback" not in result.text
+    assert not (tmp_path / "home").exists()

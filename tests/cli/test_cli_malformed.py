@@ -160,6 +160,19 @@ CASES = [
     ),
     Case("ed25519-on-2.5", _set("spec.pki", {"keyAlgorithm": "Ed25519"}), "spec.pki.keyAlgorithm"),
     Case(
+        "bft-with-ed25519",
+        _do(
+            lambda d: (
+                d["spec"].update(
+                    consensus="BFT", fabric={"version": "3.1"}, pki={"keyAlgorithm": "Ed25519"}
+                ),
+                d["spec"]["organizations"][0]["orderers"].append({"name": "orderer3"}),
+            )
+        ),
+        "spec.pki.keyAlgorithm",
+        "spec.consensus BFT cannot run with spec.pki.keyAlgorithm Ed25519",
+    ),
+    Case(
         "unknown-key",
         _do(lambda d: d["spec"]["organizations"][1].update(peerz=[])),
         f"{ORGS}[1].peerz",

@@ -20,9 +20,9 @@ import pki
 import topology
 from baas import plan as planning
 from baas.errors import OperationError
-from baas.kubernetes import bootstrap
-from baas.kubernetes.applying import ObjectChange, ensure_objects
-from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
+from baas.runtimes.kubernetes import bootstrap
+from baas.runtimes.kubernetes.applying import ObjectChange, ensure_objects
+from baas.runtimes.kubernetes.namespaces import namespace_manifests, toolbox_namespace
 
 pytestmark = pytest.mark.kube
 

@@ -21,12 +21,15 @@ import yaml
 import pki
 import topology
 from baas import plan as planning
-from baas.channels import layout, packaging
 from baas.errors import UsageError
-from baas.kubernetes import bootstrap
-from baas.kubernetes.namespaces import toolbox_namespace
+from baas.network import packaging
+from baas.runtimes.kubernetes import bootstrap
+from baas.runtimes.kubernetes import toolbox_layout as layout
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses
+from baas.runtimes.kubernetes.namespaces import toolbox_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
+KUBE = KubernetesAddresses()
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 KUBE_VERSION = "1.34.0"
 PRIVATE_KEY = re.compile(r"PRIVATE KEY")
@@ -220,7 +223,7 @@ def test_config_map_contents(crypto: dict[Path, Path]) -> None:
     cm = _inputs(example, crypto).config_map
     assert set(cm["data"]) == {"bootstrap.sh", "configtx.yaml", "steps.tsv"}
     assert cm["data"]["bootstrap.sh"] == bootstrap.script_text()
-    packages = {p.file_name: p for p in packaging.plan_packages(plan)}
+    packages = {p.file_name: p for p in packaging.plan_packages(plan, addresses=KUBE)}
     assert set(cm["binaryData"]) == set(packages)
     for name, b64 in cm["binaryData"].items():
         assert base64.b64decode(b64) == packages[name].data
@@ -228,8 +231,8 @@ def test_config_map_contents(crypto: dict[Path, Path]) -> None:
 
 def test_steps_of_two_orgs() -> None:
     plan = _plan(ROOT / "examples" / "two-orgs.yaml")
-    packages = packaging.plan_packages(plan)
-    steps = bootstrap.bootstrap_steps(plan, packages)
+    packages = packaging.plan_packages(plan, addresses=KUBE)
+    steps = bootstrap.bootstrap_steps(plan, packages, addresses=KUBE)
     ops = [s[0] for s in steps]
     assert ops == ["block"] + ["osn-join"] * 3 + ["peer-join"] * 4 + ["install"] * 4 + [
         "approve"
@@ -272,7 +275,9 @@ def _with_chaincode(plan: planning.Plan, **changes: Any) -> planning.Plan:
 
 def test_default_endorsement_and_init_required() -> None:
     plan = _with_chaincode(_plan(ROOT / "examples" / "bft.yaml"), init_required=True)
-    steps = bootstrap.bootstrap_steps(plan, packaging.plan_packages(plan))
+    steps = bootstrap.bootstrap_steps(
+        plan, packaging.plan_packages(plan, addresses=KUBE), addresses=KUBE
+    )
     approve = next(s for s in steps if s[0] == "approve")
     assert approve[4:6] == ("-", "yes")  # channel default policy, init
     assert [s[0] for s in steps][-2:] == ["commit", "init"]
@@ -291,11 +296,15 @@ def test_default_endorsement_and_init_required() -> None:
 def test_init_function_and_no_init_without_init_required() -> None:
     plan = _plan(ROOT / "examples" / "bft.yaml")
     named = _with_chaincode(plan, init_required=True, init_function="InitLedger")
-    init = bootstrap.bootstrap_steps(named, packaging.plan_packages(named))[-1]
+    init = bootstrap.bootstrap_steps(
+        named, packaging.plan_packages(named, addresses=KUBE), addresses=KUBE
+    )[-1]
     assert init[3] == '{"function":"InitLedger","Args":[]}'
     assert json.loads(init[3]) == {"function": "InitLedger", "Args": []}
     ignored = _with_chaincode(plan, init_function="InitLedger")  # initRequired false
-    steps = bootstrap.bootstrap_steps(ignored, packaging.plan_packages(ignored))
+    steps = bootstrap.bootstrap_steps(
+        ignored, packaging.plan_packages(ignored, addresses=KUBE), addresses=KUBE
+    )
     assert "init" not in [s[0] for s in steps]
 
 
@@ -327,7 +336,9 @@ def test_the_scripts_default_policy_is_fabrics() -> None:
 
 def test_minimal_has_no_chaincode_steps_and_no_packages() -> None:
     plan = _plan(ROOT / "examples" / "minimal.yaml")
-    steps = bootstrap.bootstrap_steps(plan, packaging.plan_packages(plan))
+    steps = bootstrap.bootstrap_steps(
+        plan, packaging.plan_packages(plan, addresses=KUBE), addresses=KUBE
+    )
     assert [s[0] for s in steps] == ["block", "osn-join", "peer-join"]
 
 

@@ -30,11 +30,12 @@ import pytest
 import pki
 import topology
 from baas import plan as planning
-from baas.channels import packaging
-from baas.kubernetes import bootstrap
+from baas.network import packaging
+from baas.runtimes.kubernetes import bootstrap
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "baas" / "kubernetes" / "bootstrap.sh"
+SCRIPT = ROOT / "baas" / "runtimes" / "kubernetes" / "bootstrap.sh"
 GUARD_S = 300  # a hung script fails the test instead of hanging the suite
 
 FAKE = r"""#!/usr/bin/env bash
@@ -119,9 +120,19 @@ osnadmin)
   join)
     block=$(opt config-block "$@"); need "$block"
     grep -q "^BLOCK $ch " "$block" || die "block is not of channel $ch"
-    if [ -f "$dir/$ch" ]; then printf 'Status: 405\n'; exit 0; fi
-    if [ -e "$S/fail/osnadmin-join-status" ]; then
-      printf 'Status: 400\n{\n\t"error": "invalid join block"\n}\n'; exit 0
+    if [ -f "$dir/$ch" ]; then
+      printf 'Status: 405\n{\n\t"error": "cannot join: channel already exists"\n}\n'; exit 0
+    fi
+    # $S/fail/osnadmin-join-status: "CODE TIMES MESSAGE" (TIMES a count or "always"), an HTTP
+    # error answer (osnadmin still exits 0); "already exists": someone else joined it meanwhile
+    f="$S/fail/osnadmin-join-status"
+    if [ -e "$f" ]; then
+      read -r code times message <"$f" || true  # no final newline
+      if [ "$times" != always ]; then
+        if [ "$times" -le 1 ]; then rm -f "$f"; else echo "$code $((times - 1)) $message" >"$f"; fi
+      fi
+      case "$message" in *"already exists"*) mkdir -p "$dir"; cp "$block" "$dir/$ch" ;; esac
+      printf 'Status: %s\n{\n\t"error": "%s"\n}\n' "$code" "$message"; exit 0
     fi
     mkdir -p "$dir"; cp "$block" "$dir/$ch"; printf 'Status: 201\n' ;;
   esac
@@ -531,7 +542,9 @@ def test_first_run_does_everything_second_run_nothing(two_orgs: World) -> None:
     blocks |= {p.read_text() for p in two_orgs.state.glob("peers/*/channels/mychannel")}
     assert blocks == {"BLOCK mychannel 1\n"}
     # each org's peers hold that org's package, under the ID baas computed
-    ids = {p.org: p.package_id for p in packaging.plan_packages(plan)}
+    ids = {
+        p.org: p.package_id for p in packaging.plan_packages(plan, addresses=KubernetesAddresses())
+    }
     for org in ("org1", "org2"):
         for peer in ("peer0", "peer1"):
             installed = (
@@ -621,16 +634,68 @@ def test_configtxgen_failure_stops_before_any_join(two_orgs: World) -> None:
     assert not (two_orgs.state / "osn").exists()
 
 
+ORDERER0_ADMIN = "orderer0.supplychain-ordererorg.svc.cluster.local:7053"
+
+
+def _joins(world: World, admin: str) -> int:
+    return sum(
+        1
+        for t, _, args in world.calls()
+        if t == "osnadmin" and "channel join" in args and f"-o {admin}" in args
+    )
+
+
 def test_a_refused_join_is_reported(two_orgs: World) -> None:
     """osnadmin exits 0 on HTTP errors: the script reads the status line."""
-    two_orgs.fail("osnadmin-join-status", "always")
+    two_orgs.fail("osnadmin-join-status", "400 always invalid join block")
     result = two_orgs.run(attempts=1)
     assert result.returncode != 0
-    assert "ERROR: orderer orderer0.supplychain-ordererorg.svc.cluster.local:7053 refused" in (
-        result.stderr
-    )
+    assert f"ERROR: orderer {ORDERER0_ADMIN} refused" in result.stderr
     assert '|   "error": "invalid join block"' in result.stderr.replace("\t", "  ")
     assert not list(two_orgs.state.glob("peers/*"))
+
+
+@pytest.mark.parametrize("code", ["400", "403", "404", "405"])
+def test_a_join_refused_with_4xx_is_not_retried(two_orgs: World, code: str) -> None:
+    """A 4xx is the orderer's answer to this block (Fabric 3.1.5 refusing Ed25519 BFT
+    consenters: 400 "failed unmarshaling ECDSA signature"): asking again cannot help."""
+    two_orgs.fail("osnadmin-join-status", f"{code} always failed unmarshaling ECDSA signature")
+    result = two_orgs.run(attempts=10)
+    assert result.returncode != 0
+    assert _joins(two_orgs, ORDERER0_ADMIN) == 1
+    assert "retrying in" not in result.stdout
+    assert "step osn-join failed; retrying cannot help" in result.stderr
+    assert "failed unmarshaling ECDSA signature" in result.stderr
+
+
+@pytest.mark.parametrize("code", ["409", "500", "503"])
+def test_a_join_refused_with_5xx_or_409_is_retried(two_orgs: World, code: str) -> None:
+    """5xx (the orderer is not ready) and 409 (a removal of the channel still under way) pass."""
+    two_orgs.fail("osnadmin-join-status", f"{code} 2 try again later")
+    result = two_orgs.run(attempts=3)
+    assert result.returncode == 0, result.stderr
+    assert _joins(two_orgs, ORDERER0_ADMIN) == 3
+    assert "step osn-join failed (attempt 2/3); retrying" in result.stdout
+    assert (two_orgs.state / "osn" / ORDERER0_ADMIN.split(":")[0] / "mychannel").exists()
+
+
+def test_a_join_answered_already_exists_counts_as_joined(two_orgs: World) -> None:
+    """The orderer joined between the list and the join (another Job, an operator): Fabric
+    answers 405 "cannot join: channel already exists", which means done."""
+    two_orgs.fail("osnadmin-join-status", "405 1 cannot join: channel already exists")
+    result = two_orgs.run(attempts=3)
+    assert result.returncode == 0, result.stderr
+    assert _joins(two_orgs, ORDERER0_ADMIN) == 1
+    assert f"orderer {ORDERER0_ADMIN}: already in channel mychannel" in result.stdout
+    assert "retrying" not in result.stdout and "ERROR" not in result.stderr
+
+
+def test_an_unreachable_orderer_is_retried(two_orgs: World) -> None:
+    two_orgs.fail("osnadmin-join", "2")  # osnadmin exits 1: connection refused
+    result = two_orgs.run(attempts=3)
+    assert result.returncode == 0, result.stderr
+    assert "fake failure of osnadmin-join: connection refused" in result.stderr
+    assert _joins(two_orgs, ORDERER0_ADMIN) == 3
 
 
 def test_bft_network(tmp_path: Path, trees: dict[str, tuple[planning.Plan, Path]]) -> None:
@@ -721,7 +786,10 @@ def test_version_bump_upgrades_at_the_next_sequence(two_orgs: World) -> None:
     v2.reset_log()
     result = v2.run(work="v2")
     assert result.returncode == 0, result.stderr
-    ids = {p.org: p.package_id for p in packaging.plan_packages(v2.plan)}
+    ids = {
+        p.org: p.package_id
+        for p in packaging.plan_packages(v2.plan, addresses=KubernetesAddresses())
+    }
     assert all(i.startswith("basic_2.0:") for i in ids.values())
     assert len(_changes(v2, "install")) == 4
     approvals = _changes(v2, "approveformyorg")

@@ -13,7 +13,7 @@ import yaml
 import topology
 from baas import plan as planning
 from baas.cli import app as cli
-from baas.kubernetes import values as chart_values
+from baas.runtimes.kubernetes import values as chart_values
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
@@ -144,7 +144,8 @@ def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from baas.home import crypto_dir
-    from baas.kubernetes.digests import ANNOTATION, identity_digests
+    from baas.runtimes.kubernetes.values import IDENTITY_DIGEST_ANNOTATION as ANNOTATION
+    from pki import identity_digests
 
     out = tmp_path / "out"
     assert _render(str(TWO_ORGS), "--out", str(out), capsys=capsys)[0] == 0
@@ -154,7 +155,7 @@ def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(
     assert status == 0
     assert _actions(report)["orgs/org1/manifests.yaml"] == "updated"
     plan = planning.build(topology.load(TWO_ORGS).network)
-    digests = identity_digests(plan, crypto_dir(plan.network))
+    digests = identity_digests(crypto_dir(plan.network), planning.pki_org_specs_from_plan(plan))
     values = yaml.safe_load((out / "orgs" / "org1" / "values.yaml").read_text())
     assert values == chart_values.org_values(plan, plan.org("org1"), identity_digests=digests)
     manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
@@ -163,7 +164,9 @@ def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(
     assert cli.main(["pki", "generate", str(TWO_ORGS), "--out", str(other)]) == 0
     status, _ = _render(str(TWO_ORGS), "--out", str(out), "--crypto", str(other), capsys=capsys)
     assert status == 0
-    peer0 = identity_digests(plan, other)["peer0.org1.example.com"]
+    peer0 = identity_digests(other, planning.pki_org_specs_from_plan(plan))[
+        "peer0.org1.example.com"
+    ]
     assert peer0 != digests["peer0.org1.example.com"]
     assert peer0 in (out / "orgs" / "org1" / "manifests.yaml").read_text()
 

@@ -4,6 +4,7 @@ every example in both secrets modes, strict schema validation (kubernetes-valida
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -20,8 +21,8 @@ import yaml
 import topology
 from baas import plan as planning
 from baas.errors import OperationError, UsageError
-from baas.kubernetes import helm, namespaces, rendering
-from baas.kubernetes import values as chart_values
+from baas.runtimes.kubernetes import helm, namespaces, rendering
+from baas.runtimes.kubernetes import values as chart_values
 from baas.secrets import kubernetes as kube_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,6 +206,8 @@ def _check_env(
         assert env["CORE_PEER_LOCALMSPID"] == org.msp_id
         assert env["CORE_PEER_ADDRESS"] == f"{host}:7051"
         assert env["CORE_PEER_GOSSIP_EXTERNALENDPOINT"] == f"{host}:7051"
+        assert env["CORE_PEER_GOSSIP_USELEADERELECTION"] == "false"
+        assert env["CORE_PEER_GOSSIP_ORGLEADER"] == "true"
         assert env["CORE_PEER_TLS_ENABLED"] == "true"
         assert env["CORE_OPERATIONS_LISTENADDRESS"] == "0.0.0.0:9443"
         assert "ccaas_builder" in env["CORE_CHAINCODE_EXTERNALBUILDERS"]
@@ -436,6 +439,25 @@ def test_image_registry_prefixes_every_fabric_image() -> None:
         "registry.local:5000/hyperledger/fabric-orderer:2.5.16",
         "registry.local:5000/hyperledger/fabric-tools:2.5.16",
     }
+
+
+@pytest.mark.parametrize("version", ["2.5", "3.1"])
+def test_every_peer_pulls_blocks_from_the_orderers_itself(version: str) -> None:
+    """No leader election, every peer its org's leader: Fabric 3.0 turned
+    peer.deliveryclient.blockGossipEnabled off by default, so a peer that is not the leader
+    would never receive a block from the leader."""
+    base = _plan(ROOT / "examples" / "two-orgs.yaml")
+    plan = dataclasses.replace(base, fabric_version=version)
+    org = plan.org("org1")
+    assert len(org.peers) == 2
+    r = rendering.render_org(
+        plan, org, options=chart_values.ValuesOptions(), kube_version=KUBE_VERSION
+    )
+    configs = _by(_docs(r.manifests), "ConfigMap")
+    for peer in org.peers:
+        env = configs[f"{peer.name}-env"]["data"]
+        assert env["CORE_PEER_GOSSIP_USELEADERELECTION"] == "false", peer.name
+        assert env["CORE_PEER_GOSSIP_ORGLEADER"] == "true", peer.name
 
 
 def test_fabric_3_release_is_used_for_bft_example() -> None:

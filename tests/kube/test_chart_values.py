@@ -12,8 +12,9 @@ import pytest
 import topology
 from baas import plan as planning
 from baas.errors import OperationError, UsageError
-from baas.kubernetes import helm, rendering
-from baas.kubernetes import values as chart_values
+from baas.runtimes.kubernetes import helm, rendering
+from baas.runtimes.kubernetes import values as chart_values
+from baas.runtimes.kubernetes.addresses import chaincode_service_name
 from baas.secrets import kubernetes as kube_secrets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -92,15 +93,13 @@ def test_chaincodes_served_by_member_orgs() -> None:
     ],
 )
 def test_chaincode_service_names_are_dns_labels(name: str, channel: str) -> None:
-    service = chart_values.chaincode_service_name(name, channel)
+    service = chaincode_service_name(name, channel)
     assert len(service) <= 63
     assert kube_secrets.dns_label(service) == service
 
 
 def test_chaincode_service_names_keep_distinct_pairs_apart() -> None:
-    assert chart_values.chaincode_service_name(
-        "My_CC", "ch"
-    ) != chart_values.chaincode_service_name("my-cc", "ch")
+    assert chaincode_service_name("My_CC", "ch") != chaincode_service_name("my-cc", "ch")
 
 
 def test_vault_identity_path() -> None:

@@ -6,14 +6,15 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from baas.kubernetes.diffing import (
+from baas.runtimes.kubernetes.diffing import (
     ObjectDiff,
     changed_fields,
     changed_keys,
     diff_of,
     normalized,
 )
-from baas.kubernetes.planning import ChangePlan, IdentityIssue, ReleaseDiff, VaultDiff
+from baas.runtimes.kubernetes.planning import ChangePlan, ReleaseDiff, VaultDiff
+from pki import IdentityIssue
 
 KEY = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t"  # base64 of a PEM private key header
 
@@ -202,7 +203,7 @@ class _Client:
 def _decide(revision: _Revision | None, wanted: dict[str, Any]) -> ReleaseDiff:
     import asyncio
 
-    from baas.kubernetes.planning import _release_diff
+    from baas.runtimes.kubernetes.planning import _release_diff
 
     return asyncio.run(
         _release_diff(_Client(revision), _Chart(), name="org1", namespace="n-org1", values=wanted)
@@ -225,43 +226,3 @@ def test_release_decisions() -> None:
     assert (failed.action, failed.reasons) == ("upgrade", ("status failed",))
     other = _decide(_Revision("deployed", dict(wanted), _Meta(version="0.0.9")), wanted)
     assert other.reasons == ("chart fabric-0.0.9 → fabric-0.1.0",)
-
-
-# --------------------------------------------------------------------------- PKI, read-only
-
-
-def test_pki_issues_reads_only_and_names_what_generate_would_issue(tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    import pki
-    from baas.kubernetes.planning import pki_issues
-    from pki.spec import NodeSpec, OrgSpec
-
-    root = tmp_path / "crypto"
-    peer = NodeSpec(name="peer0.org1.example.com", short_name="peer0", role="peer")
-    org = OrgSpec(
-        name="org1", msp_id="Org1MSP", domain="org1.example.com", nodes=(peer,), users=("alice",)
-    )
-    issues, bundles = pki_issues(root, [org])
-    assert not root.exists()
-    assert {(i.name, i.reason) for i in issues} == {
-        ("peer0.org1.example.com", "no ca yet"),
-        ("Admin@org1.example.com", "no ca yet"),
-        ("alice@org1.example.com", "no ca yet"),
-    }
-    assert bundles == {}
-    pki.generate(root, [org])
-    grown = replace(
-        org,
-        nodes=(replace(peer, sans=("peer0.example.internal",)),),
-        users=("alice", "carol"),
-    )
-    state = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
-    issues, bundles = pki_issues(root, [grown])
-    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == state
-    assert {(i.name, i.reason) for i in issues} == {
-        ("peer0.org1.example.com", "tls SANs changed"),
-        ("carol@org1.example.com", "sign missing, tls missing"),
-    }
-    assert set(bundles) == {("org1", "Admin@org1.example.com"), ("org1", "alice@org1.example.com")}
-    assert "PRIVATE KEY" not in repr(issues) + repr(bundles)

@@ -17,11 +17,12 @@ import pki
 import topology
 from baas import plan as planning
 from baas.errors import OperationError, UsageError
-from baas.kubernetes import digests as node_digests
-from baas.kubernetes import rendering
-from baas.kubernetes import values as chart_values
-from baas.kubernetes.planning import PENDING_DIGEST, planned_digests
-from baas.kubernetes.runtime import KubeOptions, release_values
+from baas.runtimes.kubernetes import rendering
+from baas.runtimes.kubernetes import values as chart_values
+from baas.runtimes.kubernetes.planning import PENDING_DIGEST, planned_digests
+from baas.runtimes.kubernetes.runtime import KubeOptions, release_values
+from baas.runtimes.kubernetes.values import IDENTITY_DIGEST_ANNOTATION as ANNOTATION
+from pki import digests as node_digests
 from pki.identities import identities_of
 from pki.layout import OrgPaths
 
@@ -38,6 +39,10 @@ def _network() -> Any:
 
 def _plan() -> planning.Plan:
     return planning.build(_network())
+
+
+def _digests(plan: planning.Plan, root: Path) -> dict[str, str]:
+    return pki.identity_digests(root, planning.pki_org_specs_from_plan(plan))
 
 
 def _nodes(plan: planning.Plan) -> set[str]:
@@ -75,22 +80,22 @@ def _paths(root: Path, org: str, name: str) -> Any:
 
 def test_every_node_has_a_digest_and_no_tree_gives_none(tree: Path, tmp_path: Path) -> None:
     plan = _plan()
-    digests = node_digests.identity_digests(plan, tree)
+    digests = _digests(plan, tree)
     assert set(digests) == _nodes(plan)  # nodes only: no admin, no user
     assert all(len(d) == 64 and int(d, 16) >= 0 for d in digests.values())
     assert len(set(digests.values())) == len(digests)
-    assert node_digests.identity_digests(plan, tree) == digests  # deterministic
-    assert node_digests.identity_digests(plan, tmp_path / "absent") == {}
+    assert _digests(plan, tree) == digests  # deterministic
+    assert _digests(plan, tmp_path / "absent") == {}
 
 
 def test_renewal_changes_only_the_renewed_nodes_digest(tree: Path) -> None:
     plan = _plan()
-    before = node_digests.identity_digests(plan, tree)
+    before = _digests(plan, tree)
     pki.renew(tree, planning.pki_org_specs(_network()), identity=PEER0)
-    after = node_digests.identity_digests(plan, tree)
+    after = _digests(plan, tree)
     assert {n for n in before if before[n] != after[n]} == {PEER0}
     pki.renew(tree, planning.pki_org_specs(_network()), identity=PEER0, new_key=True)
-    again = node_digests.identity_digests(plan, tree)
+    again = _digests(plan, tree)
     assert {n for n in after if after[n] != again[n]} == {PEER0}
 
 
@@ -107,13 +112,13 @@ def test_keys_are_never_read(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         return real_read(path)
 
     monkeypatch.setattr(files, "read", recording)
-    before = node_digests.identity_digests(plan, tree)
+    before = _digests(plan, tree)
     assert read and all(p.name != "priv_sk" and not p.name.endswith(".key") for p in read)
     assert all(b"PRIVATE KEY" not in p.read_bytes() for p in read)
     peer0 = _paths(tree, "org1", PEER0)
     peer0.sign_key.write_bytes(b"not the key")
     peer0.tls_key.write_bytes(b"not the key either")
-    assert node_digests.identity_digests(plan, tree) == before
+    assert _digests(plan, tree) == before
 
 
 def test_a_key_change_without_a_new_certificate_cannot_reach_the_cluster(tree: Path) -> None:
@@ -131,7 +136,7 @@ def test_a_key_change_without_a_new_certificate_cannot_reach_the_cluster(tree: P
 def test_a_node_with_a_missing_certificate_gets_no_digest(tree: Path) -> None:
     plan = _plan()
     _paths(tree, "org1", PEER0).tls_cert.unlink()
-    digests = node_digests.identity_digests(plan, tree)
+    digests = _digests(plan, tree)
     assert set(digests) == _nodes(plan) - {PEER0}
 
 
@@ -147,7 +152,7 @@ def test_digest_labels_its_parts() -> None:
 def test_values_carry_the_digest_only_when_given(tree: Path) -> None:
     plan = _plan()
     org1 = plan.org("org1")
-    digests = node_digests.identity_digests(plan, tree)
+    digests = _digests(plan, tree)
     plain = chart_values.org_values(plan, org1)
     assert all("identityDigest" not in p for p in plain["peers"])
     for mode in chart_values.SECRETS_MODES:
@@ -168,9 +173,9 @@ def test_up_and_plan_build_the_same_values(tree: Path) -> None:
     plan = _plan()
     options = KubeOptions()
     planned = planned_digests(plan, tree, set())
-    assert planned == node_digests.identity_digests(plan, tree)
+    assert planned == _digests(plan, tree)
     assert release_values(plan, options, identity_digests=planned) == release_values(
-        plan, options, identity_digests=node_digests.identity_digests(plan, tree)
+        plan, options, identity_digests=_digests(plan, tree)
     )
 
 
@@ -203,7 +208,7 @@ def test_chart_puts_the_digest_on_each_node_pod_template(tree: Path, mode: str) 
 
     plan = _plan()
     options = chart_values.ValuesOptions(secrets_mode="vault" if mode == "vault" else "kubernetes")
-    digests = node_digests.identity_digests(plan, tree)
+    digests = _digests(plan, tree)
     renders = rendering.render_orgs(
         plan, options=options, identity_digests=digests, kube_version=KUBE_VERSION
     )
@@ -216,12 +221,12 @@ def test_chart_puts_the_digest_on_each_node_pod_template(tree: Path, mode: str) 
         for name, sts in sets.items():
             kubernetes_validate.validate(sts, KUBE_VERSION, strict=True)
             annotations = _template_annotations(sts)
-            assert annotations[node_digests.ANNOTATION] == digests[nodes[name]]
-            assert node_digests.ANNOTATION not in sts["metadata"].get("annotations", {})
+            assert annotations[ANNOTATION] == digests[nodes[name]]
+            assert ANNOTATION not in sts["metadata"].get("annotations", {})
             bare = _template_annotations(_statefulsets(without)[name])
-            assert node_digests.ANNOTATION not in bare
-            assert {k: v for k, v in annotations.items() if k != node_digests.ANNOTATION} == bare
-        assert node_digests.ANNOTATION not in with_digest.tests
+            assert ANNOTATION not in bare
+            assert {k: v for k, v in annotations.items() if k != ANNOTATION} == bare
+        assert ANNOTATION not in with_digest.tests
 
 
 @pytest.mark.usefixtures("helm_binary")
@@ -244,10 +249,10 @@ def test_render_uses_the_crypto_tree_when_it_exists(tree: Path, tmp_path: Path) 
     out = tmp_path / "out"
     rendering.render(plan, out, crypto_root=tmp_path / "absent", kube_version=KUBE_VERSION)
     manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
-    assert node_digests.ANNOTATION not in manifests
+    assert ANNOTATION not in manifests
     result = rendering.render(plan, out, crypto_root=tree, kube_version=KUBE_VERSION)
     changed = {c.path for c in result.changed}
     files = ("values.yaml", "manifests.yaml")
     assert changed == {f"orgs/{o.name}/{f}" for o in plan.orgs for f in files}
-    digest = node_digests.identity_digests(plan, tree)[PEER0]
+    digest = _digests(plan, tree)[PEER0]
     assert digest in (out / "orgs" / "org1" / "manifests.yaml").read_text()

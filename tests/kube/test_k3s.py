@@ -29,8 +29,8 @@ import pytest
 import topology
 from baas import plan as planning
 from baas.cli.app import main
-from baas.kubernetes import bootstrap
-from baas.kubernetes.namespaces import toolbox_namespace
+from baas.runtimes.kubernetes import bootstrap
+from baas.runtimes.kubernetes.namespaces import toolbox_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"

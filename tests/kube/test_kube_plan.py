@@ -23,7 +23,7 @@ import topology
 from baas import plan as planning
 from baas.cli.app import main
 from baas.home import crypto_dir
-from baas.kubernetes.policies import network_policies
+from baas.runtimes.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
 from tests.support.openbao import OpenBao
@@ -280,8 +280,8 @@ def test_composed_toolbox_inputs_equal_build_inputs(home: Path, files: tuple[Pat
     what ensure_bootstrap's build_inputs builds (checked on the complete tree `up` left)."""
     from dataclasses import replace
 
-    from baas.kubernetes.bootstrap import BootstrapOptions, build_inputs
-    from baas.kubernetes.planning import readable_view, toolbox_inputs
+    from baas.runtimes.kubernetes.bootstrap import BootstrapOptions, build_inputs
+    from baas.runtimes.kubernetes.planning import readable_view, toolbox_inputs
 
     the_plan = planning.build(topology.load(files[1]).network)
     root = crypto_dir(NETWORK)

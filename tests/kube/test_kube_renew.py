@@ -23,7 +23,9 @@ import topology
 from baas import plan as planning
 from baas.cli.app import main
 from baas.home import crypto_dir
-from baas.kubernetes.digests import ANNOTATION, identity_digests
+from baas.plan import pki_org_specs_from_plan
+from baas.runtimes.kubernetes.values import IDENTITY_DIGEST_ANNOTATION as ANNOTATION
+from pki import identity_digests
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
 
@@ -94,7 +96,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
         assert code == 0, out + err
         root = crypto_dir(network)
         before = _statefulsets(kube_cluster, plan)
-        digests = identity_digests(plan, root)
+        digests = identity_digests(root, pki_org_specs_from_plan(plan))
         nodes = {
             f"{n.namespace}/{n.name}": n.fqdn for o in plan.orgs for n in (*o.peers, *o.orderers)
         }
@@ -105,7 +107,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
 
         code, out, err = _baas(capsys, "pki", "renew", str(file), "--identity", RENEWED)
         assert code == 0, out + err
-        renewed = identity_digests(plan, root)
+        renewed = identity_digests(root, pki_org_specs_from_plan(plan))
         assert {n for n in digests if digests[n] != renewed[n]} == {RENEWED}
         stored: set[Any] = {
             ("Secret", f"{network}-org1/peer0-msp", "update", "data"),

@@ -23,8 +23,8 @@ import topology
 from baas import plan as planning
 from baas.cli.app import main
 from baas.errors import OperationError
-from baas.kubernetes import smoke
-from baas.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
+from baas.runtimes.kubernetes import smoke
+from baas.runtimes.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy
 
@@ -209,7 +209,7 @@ def test_pod_problem(pod: dict[str, Any], want: str | None) -> None:
 def test_local_target_is_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _baas(capsys, "smoke", str(TWO_ORGS))
     assert code == 2
-    assert "local runtime is not available" in err
+    assert "does not check local networks yet" in err
     assert out == ""
 
 
@@ -339,8 +339,8 @@ def _play_the_controllers(cluster: KubeCluster, plan: planning.Plan) -> None:
 
     from kubernetes import client
 
-    from baas.kubernetes import bootstrap
-    from baas.kubernetes.namespaces import toolbox_namespace
+    from baas.runtimes.kubernetes import bootstrap
+    from baas.runtimes.kubernetes.namespaces import toolbox_namespace
 
     api = cluster.api_client()
     try:

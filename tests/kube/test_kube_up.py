@@ -21,8 +21,8 @@ import pytest
 import topology
 from baas import plan as planning
 from baas.cli.app import main
-from baas.kubernetes.namespaces import namespace_manifests
-from baas.kubernetes.policies import network_policies
+from baas.runtimes.kubernetes.namespaces import namespace_manifests
+from baas.runtimes.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy, vault_env
 from tests.support.openbao import OpenBao

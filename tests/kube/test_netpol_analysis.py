@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import topology
-from baas.kubernetes import policies
 from baas.plan import Plan, build
+from baas.runtimes.kubernetes import policies
 from tests.support.nca import (
     ConnectivityMap,
     NcaError,
@@ -148,7 +148,8 @@ def _namespace(name: str, labels: dict[str, str]) -> dict[str, Any]:
 
 
 def chart_labels(plan: Plan, org: str, component: str, **extra: str) -> dict[str, str]:
-    """The labels charts/fabric puts on its pods (the contract in baas.kubernetes.namespaces)."""
+    """The labels charts/fabric puts on its pods (the contract in
+    baas.runtimes.kubernetes.namespaces)."""
     return {
         "app.kubernetes.io/name": "fabric",
         "app.kubernetes.io/instance": org,

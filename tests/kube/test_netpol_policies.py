@@ -11,9 +11,9 @@ import yaml
 
 import topology
 from baas.errors import UsageError
-from baas.kubernetes import namespaces as ns_mod
-from baas.kubernetes import policies
 from baas.plan import Plan, build
+from baas.runtimes.kubernetes import namespaces as ns_mod
+from baas.runtimes.kubernetes import policies
 from tests.support.topologies import ISLANDS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -226,6 +226,44 @@ def test_ed25519_needs_fabric_31(errors: Errors, load: Load, doc: Doc) -> None:
     assert load(doc).network.spec.pki.key_algorithm == "Ed25519"
 
 
+def test_bft_with_ed25519_is_an_error_naming_both_fields(errors: Errors, doc: Doc) -> None:
+    """Fabric 3.1.5 refuses BFT consenters with Ed25519 certificates (osnadmin join: HTTP 400
+    "failed unmarshaling ECDSA signature")."""
+    doc = _bft(doc, version="3.1", orderers=4)
+    doc["spec"]["pki"] = {"keyAlgorithm": "Ed25519"}
+    found = errors(doc)
+    assert [d.path for d in found] == ["spec.pki.keyAlgorithm"]
+    diag = found[0]
+    assert "spec.consensus" in diag.message and "spec.pki.keyAlgorithm" in diag.message
+    assert "3.1.5" in diag.message and "ECDSA" in diag.message
+    assert "P-256" in diag.hint and "etcdraft" in diag.hint
+    assert diag.line is not None
+
+
+@pytest.mark.parametrize("algorithm", ["P-256", "P-384"])
+def test_bft_with_ecdsa_keys_is_fine(load: Load, doc: Doc, algorithm: str) -> None:
+    doc = _bft(doc, version="3.1", orderers=4)
+    doc["spec"]["pki"] = {"keyAlgorithm": algorithm}
+    assert load(doc).network.spec.pki.key_algorithm == algorithm
+
+
+def test_etcdraft_with_ed25519_on_fabric_31_is_fine(load: Load, doc: Doc) -> None:
+    doc["spec"]["fabric"]["version"] = "3.1"
+    doc["spec"]["pki"] = {"keyAlgorithm": "Ed25519"}
+    assert load(doc).network.spec.consensus == "etcdraft"
+
+
+def test_bft_with_ed25519_on_fabric_25_reports_every_problem(errors: Errors, doc: Doc) -> None:
+    doc = _bft(doc, version="2.5", orderers=4)
+    doc["spec"]["pki"] = {"keyAlgorithm": "Ed25519"}
+    found = errors(doc)
+    assert sorted(d.path for d in found) == [
+        "spec.consensus",
+        "spec.pki.keyAlgorithm",
+        "spec.pki.keyAlgorithm",
+    ]
+
+
 # --- chaincodes ------------------------------------------------------------------------------
 
 

@@ -34,8 +34,11 @@ CORE_PEER_CHAINCODELISTENADDRESS: "0.0.0.0:7052"
 CORE_PEER_CHAINCODEADDRESS: {{ printf "%s:7052" $host | quote }}
 CORE_PEER_GOSSIP_BOOTSTRAP: {{ join " " $bootstrap | quote }}
 CORE_PEER_GOSSIP_EXTERNALENDPOINT: {{ printf "%s:7051" $host | quote }}
-CORE_PEER_GOSSIP_USELEADERELECTION: "true"
-CORE_PEER_GOSSIP_ORGLEADER: "false"
+{{- /* Every peer pulls blocks from the orderers itself: Fabric 3.0 turned
+peer.deliveryclient.blockGossipEnabled off by default, so a peer that is not its org's
+leader would never receive a block. */}}
+CORE_PEER_GOSSIP_USELEADERELECTION: "false"
+CORE_PEER_GOSSIP_ORGLEADER: "true"
 CORE_PEER_GATEWAY_ENABLED: {{ $root.Values.peer.gateway | quote }}
 CORE_PEER_TLS_ENABLED: "true"
 CORE_PEER_TLS_CERT_FILE: {{ printf "%s/tls/server.crt" $crypto | quote }}

@@ -1,7 +1,7 @@
 {{/*
 Named templates shared by every manifest of the chart.
 
-Label contract (also in baas/kubernetes/namespaces.py, selected by the NetworkPolicies):
+Label contract (also in baas/runtimes/kubernetes/namespaces.py, selected by the NetworkPolicies):
   app.kubernetes.io/name=fabric, app.kubernetes.io/instance=<release>,
   app.kubernetes.io/component=peer|orderer|chaincode|test, baas.io/network, baas.io/org,
   baas.io/node=<node name> (peers, orderers), baas.io/chaincode=<service> (CCaaS servers).

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from baas.kubernetes.applying import ObjectChange, ensure_objects
+from baas.runtimes.kubernetes.applying import ObjectChange, ensure_objects
 
 REVIEWER = "baas-vault-reviewer"
 

@@ -1,18 +1,20 @@
 """``baas plan --target kubernetes``: what ``baas up`` would change, found without changing it.
 
-:func:`plan_changes` walks the same chain as :func:`baas.kubernetes.runtime.up`, reading only:
+:func:`plan_changes` walks the same chain as :func:`baas.runtimes.kubernetes.runtime.up`,
+reading only:
 
-* PKI: the identities ``pki.generate`` would issue or re-issue (:func:`pki_issues`, the same
-  checks as ``generate``, on the tree as it is; a missing tree means "every identity").
+* PKI: the identities ``pki.generate`` would issue or re-issue (:func:`pki.preview_generate`,
+  the same checks as ``generate``, on the tree as it is; a missing tree means "every identity").
 * Namespaces, NetworkPolicies (plus ``allow-vault`` egress and the TokenReview service account
   in Vault mode), identity Secrets (Kubernetes mode) and the toolbox Secret, ConfigMap and Job:
-  server-side apply dry runs compared with the live objects (:mod:`baas.kubernetes.diffing`).
+  server-side apply dry runs compared with the live objects
+  (:mod:`baas.runtimes.kubernetes.diffing`).
   Objects whose content depends on credentials not issued yet are ``create`` when absent and
   ``update`` otherwise.
 * Vault mode: each identity's KV record compared with the tree (``VaultStore.would_change``).
 * Helm releases: the deployed revision's chart and values against the wanted ones, as pyhelm3's
   ``ensure_release`` decides; a release stuck in ``pending-*`` is reported as healed first. The
-  values carry each node's certificate digest (:mod:`baas.kubernetes.digests`), so a renewed
+  values carry each node's certificate digest (:mod:`pki.digests`), so a renewed
   certificate shows as an upgrade of its organisation's release (``values peers``/``orderers``).
 
 Nothing is written: not the crypto tree, not the cluster (dry runs never reach etcd), not
@@ -24,30 +26,43 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from baas.errors import OperationError, UsageError
-from baas.kubernetes.diffing import (
+import pki
+from baas.errors import OperationError
+from baas.network import configtx, packaging
+from baas.plan import Plan, pki_org_specs_from_plan
+from baas.runtimes.kubernetes import bootstrap as boot
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses
+from baas.runtimes.kubernetes.cluster import api_client
+from baas.runtimes.kubernetes.diffing import (
     ObjectDiff,
     PlannedAction,
     changed_keys,
     diff_objects,
     diff_unknown,
 )
-from baas.kubernetes.runtime import KubeOptions
-from baas.plan import Plan
+from baas.runtimes.kubernetes.helm import CHART_DIR
+from baas.runtimes.kubernetes.namespaces import namespace_manifests, toolbox_namespace
+from baas.runtimes.kubernetes.policies import network_policies, vault_egress_policies
+from baas.runtimes.kubernetes.releases import chart_digest, helm_client, helm_error
+from baas.runtimes.kubernetes.runtime import KubeOptions, helm_settings, release_values
+from baas.runtimes.kubernetes.toolbox_layout import ToolboxFiles
+from baas.runtimes.kubernetes.values import release_name
+from baas.runtimes.kubernetes.vault_auth import reviewer_manifests
+from baas.secrets.kubernetes import build_secrets, org_namespace, secret_names
+from baas.secrets.vault import VaultStore
 from pki.bundle import IdentityBundle
+from pki.identities import identities_of
+from pki.results import IdentityIssue
 from pki.spec import OrgSpec
 
-if TYPE_CHECKING:
-    from baas.kubernetes.bootstrap import BootstrapInputs, BootstrapOptions
-    from pki.identities import Identity
-    from pki.orgstate import OrgContext
-
 ReleaseAction = Literal["install", "upgrade", "unchanged"]
+Issued = AbstractSet[tuple[str, str]]
+"""``(org, identity name)`` of the identities PKI has yet to issue."""
 ACTIONS: tuple[PlannedAction, ...] = ("create", "update", "delete", "unchanged")
 _PENDING_REINSTALL = frozenset({"pending-install", "uninstalling"})
 _PENDING_ROLLBACK = frozenset({"pending-upgrade", "pending-rollback"})
@@ -64,22 +79,6 @@ _STORE_CHANGES: dict[str, PlannedAction] = {
     "updated": "update",
     "unchanged": "unchanged",
 }
-
-
-@dataclass(frozen=True)
-class IdentityIssue:
-    """An identity ``pki.generate`` would issue (``reason``: ``missing``, ``expired``, ``no ca
-    yet``, ``SANs changed``...). Never holds key material."""
-
-    org: str
-    name: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"identity {self.org}/{self.name}: issue ({self.reason})"
-
-    def to_dict(self) -> dict[str, str]:
-        return {"org": self.org, "name": self.name, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -209,82 +208,6 @@ class ChangePlan:
         }
 
 
-# --------------------------------------------------------------------------- PKI (read-only)
-
-
-def _missing_authority(crypto_root: Path, spec: OrgSpec) -> str | None:
-    """``None`` when both CAs of ``spec`` have files on disk, else the first missing kind."""
-    from pki.layout import OrgPaths
-    from pki.orgstate import KINDS
-
-    paths = OrgPaths.of(crypto_root, spec)
-    for kind in KINDS:
-        ca = paths.authority(kind)
-        if not ca.cert.exists() and not ca.key.exists():
-            return kind
-    return None
-
-
-def _issue_reasons(ctx: OrgContext, ident: Identity, now: datetime) -> list[str]:
-    """Why ``generate`` would issue ``ident``'s credentials (``sign missing``...); empty when
-    both are current. Reads only."""
-    from pki.credentials import CREDENTIAL_KINDS, assess, read_stored
-
-    paths = ctx.paths.identity(ident)
-    reasons = []
-    for kind in CREDENTIAL_KINDS:
-        why = assess(read_stored(paths, kind), kind=kind, ident=ident, ctx=ctx, now=now)
-        if why is not None:
-            reasons.append(f"{kind} {why}")
-    return reasons
-
-
-def pki_issues(
-    crypto_root: Path,
-    specs: Sequence[OrgSpec],
-    *,
-    now: datetime | None = None,
-) -> tuple[list[IdentityIssue], dict[tuple[str, str], IdentityBundle]]:
-    """Which identities ``pki.generate`` would issue, and the bundles of the others.
-
-    Uses ``generate``'s own checks (missing, key lost, not issued by the current CA, revoked,
-    expired, subject/NodeOU/SANs changed) and never writes: an organisation without CAs has all
-    its identities issued (``no ca yet``). Returns ``(issues, {(org, name): bundle})``; an
-    identity whose credentials are current but whose MSP files are incomplete counts as an
-    issue (``files missing``). Raises :class:`UsageError` for a damaged CA, as ``generate``
-    does.
-    """
-    from pki.certs import utcnow
-    from pki.identities import identities_of
-    from pki.orgstate import open_org
-    from pki.reader import read_identity
-    from pki.spec import PKIOptions  # open_org reads options only when it creates CAs
-
-    moment = now or utcnow()
-    issues: list[IdentityIssue] = []
-    bundles: dict[tuple[str, str], IdentityBundle] = {}
-    for spec in specs:
-        missing_ca = _missing_authority(crypto_root, spec)
-        if missing_ca is not None:
-            reason = f"no {missing_ca} yet"
-            issues += [IdentityIssue(spec.name, i.name, reason) for i in identities_of(spec)]
-            continue
-        ctx, _ = open_org(crypto_root, spec, PKIOptions(), now=moment, create=False)
-        ca_cert_name = ctx.paths.authority("ca").cert_name
-        for ident in identities_of(spec):
-            reasons = _issue_reasons(ctx, ident, moment)
-            if not reasons:
-                try:
-                    bundles[(spec.name, ident.name)] = read_identity(
-                        ctx.paths, spec, ident, ca_cert_name
-                    )
-                except UsageError:
-                    reasons = ["files missing"]
-            if reasons:
-                issues.append(IdentityIssue(spec.name, ident.name, ", ".join(reasons)))
-    return issues, bundles
-
-
 # --------------------------------------------------------------------------- identities
 
 
@@ -300,12 +223,9 @@ def _kubernetes_secrets(
     api: Any,
     plan: Plan,
     specs: Sequence[OrgSpec],
-    issued: set[tuple[str, str]],
+    issued: Issued,
     bundles: Mapping[tuple[str, str], IdentityBundle],
 ) -> list[ObjectDiff]:
-    from baas.secrets.kubernetes import build_secrets, org_namespace, secret_names
-    from pki.identities import identities_of
-
     diffs: list[ObjectDiff] = []
     for spec in specs:
         for ident in identities_of(spec):
@@ -324,11 +244,9 @@ def _vault_secrets(
     store: Any,
     plan: Plan,
     specs: Sequence[OrgSpec],
-    issued: set[tuple[str, str]],
+    issued: Issued,
     bundles: Mapping[tuple[str, str], IdentityBundle],
 ) -> list[VaultDiff]:
-    from pki.identities import identities_of
-
     diffs: list[VaultDiff] = []
     for spec in specs:
         idents = identities_of(spec)
@@ -386,8 +304,6 @@ async def _release_diff(
 async def _release_diffs(
     settings: Any, wanted: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> list[ReleaseDiff]:
-    from baas.kubernetes.releases import CHART_DIR, helm_client
-
     client = helm_client(settings)
     chart = await client.get_chart(CHART_DIR)
     return [
@@ -396,17 +312,15 @@ async def _release_diffs(
     ]
 
 
-def planned_digests(plan: Plan, crypto_root: Path, issued: set[tuple[str, str]]) -> dict[str, str]:
+def planned_digests(plan: Plan, crypto_root: Path, issued: Issued) -> dict[str, str]:
     """The identity digests ``up`` would put on the pod templates once PKI has issued what
     ``issued`` names (``(org, identity name)``): the tree's own
-    (:func:`baas.kubernetes.digests.identity_digests`), and :data:`PENDING_DIGEST` for each node
+    (:func:`pki.identity_digests`), and :data:`PENDING_DIGEST` for each node
     still to be issued — its new certificate will give it a new digest. The marker is only
     compared with deployed values, never installed. A node re-issued only because MSP files are
     missing (``files missing``) may keep its digest: its release is then reported as an upgrade
     that ``up`` finds unnecessary. Reads only."""
-    from baas.kubernetes.digests import identity_digests
-
-    digests = identity_digests(plan, crypto_root)
+    digests = pki.identity_digests(crypto_root, pki_org_specs_from_plan(plan))
     for org in plan.orgs:
         for node in (*org.peers, *org.orderers):
             if (org.name, node.fqdn) in issued:
@@ -421,10 +335,6 @@ def release_diffs(
     status`` and ``helm get values``), given the nodes' ``identity_digests`` (see
     :func:`planned_digests`; ``None``: no digests). Raises :class:`OperationError` with helm's
     message."""
-    from baas.kubernetes.releases import chart_digest, helm_error
-    from baas.kubernetes.runtime import helm_settings, release_values
-    from baas.kubernetes.values import release_name
-
     digest = chart_digest()
     wanted = [
         (release_name(org), org.namespace, {**values, "chartDigest": digest})
@@ -441,7 +351,7 @@ def release_diffs(
 # --------------------------------------------------------------------------- bootstrap
 
 
-def readable_view(plan: Plan, issued: set[tuple[str, str]]) -> Plan | None:
+def readable_view(plan: Plan, issued: Issued) -> Plan | None:
     """``plan`` without the peers and users PKI has yet to issue (``issued`` holds ``(org,
     identity name)``): what the crypto tree can already give the toolbox, which needs every
     organisation's MSP and its admin and orderer credentials only. ``plan`` itself when nothing
@@ -465,26 +375,23 @@ def readable_view(plan: Plan, issued: set[tuple[str, str]]) -> Plan | None:
 
 
 def toolbox_inputs(
-    plan: Plan, crypto_root: Path, options: BootstrapOptions, *, readable: Plan
-) -> BootstrapInputs | None:
+    plan: Plan, crypto_root: Path, options: boot.BootstrapOptions, *, readable: Plan
+) -> boot.BootstrapInputs | None:
     """The toolbox objects ``ensure_bootstrap`` would apply once PKI has issued what is missing.
 
     When ``readable`` is ``plan`` (nothing to issue) this is ``build_inputs`` itself. Otherwise
     the Secret's files are read through ``readable`` (see :func:`readable_view`; identities to
     be issued are not part of it) and the rest is built from ``plan`` as ``build_inputs``
     does. ``None`` when the plan has no channel."""
-    from baas.channels import configtx, packaging
-    from baas.kubernetes import bootstrap as boot
-
     if readable is plan or not plan.channels:
         return boot.build_inputs(plan, crypto_root, options)
-    domain = options.cluster_domain
-    packages = packaging.plan_packages(plan, cluster_domain=domain)
+    addresses = KubernetesAddresses(cluster_domain=options.cluster_domain)
+    packages = packaging.plan_packages(plan, addresses=addresses)
     secret = boot.secret_manifest(plan, boot.crypto_files(readable, crypto_root))
     config_map = boot.config_map_manifest(
         plan,
-        configtx_yaml=configtx.configtx_yaml(plan, cluster_domain=domain),
-        steps=boot.steps_tsv(boot.bootstrap_steps(plan, packages, cluster_domain=domain)),
+        configtx_yaml=configtx.configtx_yaml(plan, addresses=addresses, files=ToolboxFiles()),
+        steps=boot.steps_tsv(boot.bootstrap_steps(plan, packages, addresses=addresses)),
         packages=packages,
     )
     keys = list(secret["data"])
@@ -500,16 +407,13 @@ def bootstrap_diffs(
     crypto_root: Path,
     options: KubeOptions,
     *,
-    issued: set[tuple[str, str]],
+    issued: Issued,
 ) -> list[ObjectDiff]:
     """What ``ensure_bootstrap`` would do: the toolbox Secret and ConfigMap (dry runs), Jobs of
     other inputs ``delete``, the Job of these inputs ``create`` unless it exists and has not
     failed (a failed one is replaced). When the inputs depend on credentials still to be issued
     (see :func:`readable_view`) the Secret and ConfigMap are ``create``/``update`` by presence
     and a Job of new inputs is ``create``. Empty when the plan has no channel."""
-    from baas.kubernetes import bootstrap as boot
-    from baas.kubernetes.namespaces import toolbox_namespace
-
     if not plan.channels:
         return []
     namespace = toolbox_namespace(plan)
@@ -548,35 +452,27 @@ def bootstrap_diffs(
 
 
 def plan_changes(plan: Plan, crypto_root: Path, options: KubeOptions) -> ChangePlan:
-    """What :func:`baas.kubernetes.runtime.up` would change for ``plan``, read-only.
+    """What :func:`baas.runtimes.kubernetes.runtime.up` would change for ``plan``, read-only.
 
     ``crypto_root`` is where the network's PKI tree is (or would be); it may not exist, then
     every identity is reported as to be issued and every Secret as ``create``. Raises
     :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's message when they
     cannot be read, :class:`UsageError` for a damaged CA or an unusable kubeconfig.
     """
-    from baas.kubernetes.cluster import api_client
-    from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
-    from baas.kubernetes.policies import network_policies, vault_egress_policies
-    from baas.plan import pki_org_specs_from_plan
-
     specs = pki_org_specs_from_plan(plan)
-    issues, bundles = pki_issues(crypto_root, specs)
-    issued = {(i.org, i.name) for i in issues}
+    preview = pki.preview_generate(crypto_root, specs)
+    issued, bundles = preview.issued, preview.bundles
     result = ChangePlan(
         network=plan.network,
         secrets=options.secrets,
         crypto_root=crypto_root,
         crypto_exists=crypto_root.exists(),
-        issues=issues,
+        issues=list(preview.issues),
     )
     api = api_client(options.target)
     manifests = namespace_manifests(plan) + network_policies(plan)
     store: Any = None
     if options.secrets == "vault":
-        from baas.kubernetes.vault_auth import reviewer_manifests
-        from baas.secrets.vault import VaultStore
-
         store = VaultStore.from_settings(**options.vault)
         manifests += vault_egress_policies(plan, vault_addr=store.address)
         manifests += reviewer_manifests(network=plan.network, namespace=toolbox_namespace(plan))

@@ -4,12 +4,13 @@ Checks, in order (each timed; :class:`CheckResult`):
 
 1. ``workloads <org>`` — per organisation with nodes: every peer and orderer StatefulSet exists and
    has its ready replicas, and every other workload of the release (chaincode servers) is ready
-   (:func:`baas.kubernetes.readiness.workload_status`). On failure the message names each
+   (:func:`baas.runtimes.kubernetes.readiness.workload_status`). On failure the message names each
    workload that is missing or not ready, and what Kubernetes says about its pods (pending,
    unschedulable, image pull back-off...).
 2. ``bootstrap job`` — the newest bootstrap Job of the network succeeded
-   (:func:`baas.kubernetes.bootstrap.bootstrap_status`). Pending, running, failed or absent is a
-   failure; a failed Job's message carries the tail of its pod's log (Fabric's own output).
+   (:func:`baas.runtimes.kubernetes.bootstrap.bootstrap_status`). Pending, running, failed or
+   absent is a failure; a failed Job's message carries the tail of its pod's log (Fabric's own
+   output).
 3. ``helm test <org>`` — per organisation with peers: ``helm test <release> -n <namespace>
    --timeout <T>``. The chart's test hooks run ``peer channel list`` on each peer as the
    organisation admin and fail unless every channel of the organisation is listed (a channel
@@ -42,14 +43,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from baas.errors import BaasError
-from baas.kubernetes.readiness import SELECTOR, Workload, workload_status
 from baas.plan import OrgPlan, Plan
-
-if TYPE_CHECKING:
-    from baas.kubernetes.runtime import KubeOptions
+from baas.runtimes.kubernetes import helm as helm_mod
+from baas.runtimes.kubernetes.bootstrap import CONTAINER_NAME, bootstrap_status
+from baas.runtimes.kubernetes.cluster import api_client as connect
+from baas.runtimes.kubernetes.namespaces import toolbox_namespace
+from baas.runtimes.kubernetes.readiness import SELECTOR, Workload, workload_status
+from baas.runtimes.kubernetes.runtime import KubeOptions
+from baas.runtimes.kubernetes.values import release_name
 
 Status = Literal["passed", "failed", "skipped"]
 OnCheck = Callable[["CheckResult"], None]
@@ -384,9 +388,6 @@ def _peers_not_ready(org: OrgPlan, workloads: Sequence[Workload]) -> list[str]:
 
 def bootstrap_check(api_client: Any, plan: Plan) -> CheckResult:
     """The ``bootstrap job`` check: passes when the newest bootstrap Job succeeded."""
-    from baas.kubernetes.bootstrap import CONTAINER_NAME, bootstrap_status
-    from baas.kubernetes.namespaces import toolbox_namespace
-
     namespace = toolbox_namespace(plan)
 
     def body() -> str:
@@ -420,9 +421,10 @@ def bootstrap_check(api_client: Any, plan: Plan) -> CheckResult:
 
 @dataclass(frozen=True)
 class HelmTestSettings:
-    """How to run ``helm test``: the binary (``None`` → :func:`baas.kubernetes.helm.helm_binary`,
-    resolved inside the check so a missing helm is a failed check), the kubeconfig and context,
-    and ``timeout``: seconds each test pod may take (helm's ``--timeout``)."""
+    """How to run ``helm test``: the binary (``None`` →
+    :func:`baas.runtimes.kubernetes.helm.helm_binary`, resolved inside the check so a missing
+    helm is a failed check), the kubeconfig and context, and ``timeout``: seconds each test pod
+    may take (helm's ``--timeout``)."""
 
     kubeconfig: Path
     context: str | None = None
@@ -458,9 +460,6 @@ def helm_test_check(
     """The ``helm test <org>`` check (run it only when the org's peers are ready and the
     bootstrap Job succeeded). Helm runs the test pods one after the other, each within
     ``settings.timeout``; the process itself gets that per peer plus a minute."""
-    from baas.kubernetes import helm as helm_mod
-    from baas.kubernetes.values import release_name
-
     release = release_name(org)
 
     def body() -> str:
@@ -560,8 +559,6 @@ def smoke(plan: Plan, options: KubeOptions, *, on_check: OnCheck | None = None) 
     ``options.target``; ``options.timeout`` is each helm test pod's timeout. Raises only for a
     kubeconfig that cannot be used (:class:`baas.errors.UsageError`/:class:`OperationError`);
     everything the cluster answers becomes a check result."""
-    from baas.kubernetes.cluster import api_client as connect
-
     api = connect(options.target)
     settings = HelmTestSettings(
         kubeconfig=options.target.kubeconfig_path,

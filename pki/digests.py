@@ -1,17 +1,16 @@
-"""Identity digests: what makes a peer or orderer restart when its certificates change.
+"""Identity digests: what tells a runtime that a peer or orderer must restart.
 
 Fabric reads its MSP and TLS files once, at start-up, so a renewed certificate reaches a running
-node only when its pod restarts. :func:`identity_digests` hashes each node's certificates as the
-PKI tree holds them; the chart puts the digest on the node's StatefulSet pod template
-(annotation :data:`ANNOTATION`), so a renewal changes that pod template — and Kubernetes rolls
-that node, and only that node. The digest does not depend on where pods read their keys from
-(Kubernetes Secrets or Vault).
+node only when the node restarts. :func:`identity_digests` hashes each node's certificates as the
+tree holds them; a runtime compares the digest with the one the node was started with (the
+Kubernetes runtime puts it on the node's pod template, so a renewal rolls that node, and only
+that node). The digest does not depend on where nodes read their keys from.
 
 Only certificates are hashed (signing, TLS and both CA certificates — the non-key part of an
 :class:`pki.bundle.IdentityBundle`), never keys: a certificate binds its public key, so a new
 key always comes with a new certificate (``pki.renew --new-key``, ``pki.generate`` after a lost
 key), and a key that does not match its certificate is refused by ``pki.load_bundles`` before
-anything reaches the cluster.
+anything reaches a node.
 """
 
 from __future__ import annotations
@@ -20,10 +19,10 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from baas.plan import Plan, pki_org_specs_from_plan
-
-#: Pod template annotation carrying the digest (``charts/fabric/templates/_node.tpl``).
-ANNOTATION = "baas.io/identity-digest"
+from pki import files
+from pki.identities import identities_of
+from pki.layout import OrgPaths
+from pki.spec import OrgSpec
 
 
 def certificate_digest(parts: Sequence[tuple[str, bytes]]) -> str:
@@ -36,23 +35,19 @@ def certificate_digest(parts: Sequence[tuple[str, bytes]]) -> str:
     return digest.hexdigest()
 
 
-def identity_digests(plan: Plan, crypto_root: Path) -> dict[str, str]:
-    """``{node fqdn: hex digest}`` of every peer and orderer of ``plan`` whose certificates are
-    all on disk under ``crypto_root`` (the cryptogen layout of :mod:`pki.layout`).
+def identity_digests(root: Path, orgs: Sequence[OrgSpec]) -> dict[str, str]:
+    """``{node identity name: hex digest}`` of every peer and orderer of ``orgs`` whose
+    certificates are all on disk under ``root`` (the cryptogen layout of :mod:`pki.layout`).
 
     Reads certificate files only (never a key file) and writes nothing. Returns ``{}`` when the
-    tree does not exist yet; a node with a missing certificate file is left out (its pods get no
-    digest annotation until ``pki.generate`` has issued it).
+    tree does not exist yet; a node with a missing certificate file is left out (it gets no
+    digest until ``pki.generate`` has issued it). Admins and users are never included.
     """
-    from pki import files
-    from pki.identities import identities_of
-    from pki.layout import OrgPaths
-
-    if not crypto_root.is_dir():
+    if not root.is_dir():
         return {}
     digests: dict[str, str] = {}
-    for spec in pki_org_specs_from_plan(plan):
-        paths = OrgPaths.of(crypto_root, spec)
+    for spec in orgs:
+        paths = OrgPaths.of(root, spec)
         ca_cert_name = paths.authority("ca").cert_name
         for ident in identities_of(spec):
             if not ident.is_node:

@@ -12,21 +12,43 @@ objects and a clear timeout message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from baas.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
-from baas.kubernetes.cluster import ClusterTarget, api_client
-from baas.kubernetes.namespaces import namespace_manifests, toolbox_namespace
-from baas.kubernetes.policies import network_policies, vault_egress_policies
-from baas.kubernetes.readiness import Workload, wait_ready, workload_status
-from baas.kubernetes.releases import HelmSettings, ReleaseChange, ensure_release, uninstall_release
-from baas.plan import OrgPlan, Plan
-
-if TYPE_CHECKING:
-    from baas.kubernetes.bootstrap import BootstrapResult
+import pki
+from baas.errors import UsageError
+from baas.plan import OrgPlan, Plan, pki_org_specs_from_plan
+from baas.runtimes.kubernetes import vault_auth
+from baas.runtimes.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
+from baas.runtimes.kubernetes.bootstrap import (
+    BootstrapOptions,
+    BootstrapResult,
+    bootstrap_status,
+    delete_bootstrap,
+    ensure_bootstrap,
+    wait_bootstrap,
+)
+from baas.runtimes.kubernetes.cluster import ClusterTarget, api_client
+from baas.runtimes.kubernetes.helm import helm_binary
+from baas.runtimes.kubernetes.namespaces import namespace_manifests, toolbox_namespace
+from baas.runtimes.kubernetes.policies import network_policies, vault_egress_policies
+from baas.runtimes.kubernetes.readiness import Workload, wait_ready, workload_status
+from baas.runtimes.kubernetes.releases import (
+    HelmSettings,
+    ReleaseChange,
+    ensure_release,
+    uninstall_release,
+)
+from baas.runtimes.kubernetes.values import (
+    ValuesOptions,
+    org_values,
+    release_name,
+    service_account_name,
+)
+from baas.secrets.kubernetes import CoreV1SecretApi, KubernetesStore
+from baas.secrets.vault import VaultStore
 
 SecretsMode = Literal["kubernetes", "vault"]
 Report = Callable[[str], None]
@@ -63,10 +85,22 @@ class UpResult:
             or (self.bootstrap is not None and self.bootstrap.changed)
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": "kubernetes",
+            "changed": self.changed,
+            "objects": [str(c) for c in self.objects],
+            "secrets": dict(self.secrets),
+            "releases": [str(r) for r in self.releases],
+            "workloads": [
+                {"kind": w.kind, "namespace": w.namespace, "name": w.name, "ready": w.ready}
+                for w in self.workloads
+            ],
+            "bootstrap": None if self.bootstrap is None else str(self.bootstrap),
+        }
+
 
 def helm_settings(options: KubeOptions) -> HelmSettings:
-    from baas.kubernetes.helm import helm_binary
-
     return HelmSettings(
         executable=str(helm_binary()),
         kubeconfig=options.target.kubeconfig_path,
@@ -78,10 +112,8 @@ def release_values(
     plan: Plan, options: KubeOptions, *, identity_digests: Mapping[str, str]
 ) -> list[tuple[OrgPlan, dict[str, Any]]]:
     """Each organisation's release values as ``up`` installs them (without ``chartDigest``,
-    which :func:`baas.kubernetes.releases.ensure_release` adds), in plan order. ``baas plan``
-    compares these same values with the deployed ones. Pure."""
-    from baas.kubernetes.values import ValuesOptions, org_values
-
+    which :func:`baas.runtimes.kubernetes.releases.ensure_release` adds), in plan order.
+    ``baas plan`` compares these same values with the deployed ones. Pure."""
     values_options = ValuesOptions(
         secrets_mode=options.secrets, image_registry=options.image_registry
     )
@@ -93,20 +125,13 @@ def release_values(
 
 def _open_store(api: Any, options: KubeOptions) -> Any:
     if options.secrets == "vault":
-        from baas.secrets.vault import VaultStore
-
         return VaultStore.from_settings(**options.vault)
     from kubernetes import client
-
-    from baas.secrets.kubernetes import CoreV1SecretApi, KubernetesStore
 
     return KubernetesStore(CoreV1SecretApi(client.CoreV1Api(api)))
 
 
 def _ensure_vault_access(api: Any, store: Any, plan: Plan, report: Report) -> None:
-    from baas.kubernetes import vault_auth
-    from baas.kubernetes.values import service_account_name
-
     toolbox = toolbox_namespace(plan)
     _, jwt = vault_auth.ensure_reviewer(api, network=plan.network, namespace=toolbox)
     host, ca = vault_auth.cluster_endpoint(api)
@@ -130,11 +155,6 @@ def up(
 
     ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran). Raises
     :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's own message."""
-    import pki
-    from baas.kubernetes.digests import identity_digests
-    from baas.kubernetes.values import release_name
-    from baas.plan import pki_org_specs_from_plan
-
     result = UpResult()
     api = api_client(options.target)
     store = _open_store(api, options)
@@ -144,14 +164,15 @@ def up(
     result.objects = ensure_objects(api, manifests, on_change=lambda c: report(str(c)))
     if options.secrets == "vault":
         _ensure_vault_access(api, store, plan, report)
-    for spec in pki_org_specs_from_plan(plan):
+    specs = pki_org_specs_from_plan(plan)
+    for spec in specs:
         for bundle in pki.load_bundles(crypto_root, spec):
             change = store.ensure_identity(plan.network, bundle)
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
     helm = helm_settings(options)
     # a renewed certificate changes its node's digest, hence its pod template: that node rolls
-    digests = identity_digests(plan, crypto_root)
+    digests = pki.identity_digests(crypto_root, specs)
     for org, values in release_values(plan, options, identity_digests=digests):
         change = ensure_release(
             helm, name=release_name(org), namespace=org.namespace, values=values
@@ -159,8 +180,6 @@ def up(
         result.releases.append(change)
         report(str(change))
     # channels and chaincode: the toolbox Job (it runs once the nodes answer)
-    from baas.kubernetes.bootstrap import BootstrapOptions, ensure_bootstrap
-
     result.bootstrap = ensure_bootstrap(
         api,
         plan,
@@ -178,8 +197,6 @@ def up(
                 f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"
             ),
         )
-        from baas.kubernetes.bootstrap import wait_bootstrap
-
         wait_bootstrap(
             api,
             plan,
@@ -194,8 +211,6 @@ def down(
 ) -> list[str]:
     """Uninstall every release; with ``purge`` also delete key material, policies and the
     namespaces (and with them the ledgers' volumes). Absent things are skipped."""
-    from baas.kubernetes.values import release_name
-
     done: list[str] = []
     helm = helm_settings(options)
     for org in plan.orgs:
@@ -213,13 +228,9 @@ def down(
         done.append(f"{options.secrets} secrets of {org.name}: {removed} deleted")
         report(done[-1])
     # the toolbox Job (and its pods), Secret and ConfigMap
-    from baas.kubernetes.bootstrap import delete_bootstrap
-
     for deleted in delete_bootstrap(api, plan):
         done.append(str(deleted))
         report(str(deleted))
-    from baas.kubernetes import vault_auth
-
     # Policies and the reviewer go explicitly: namespace deletion is finished asynchronously by
     # the cluster's namespace controller, and the ClusterRoleBinding is cluster-scoped.
     extra = vault_auth.reviewer_manifests(network=plan.network, namespace=toolbox_namespace(plan))
@@ -239,8 +250,6 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
     existing = {ns.metadata.name for ns in core.list_namespace().items}
     namespaces = {org.namespace: org.namespace in existing for org in plan.orgs}
     workloads = workload_status(api, [ns for ns, ok in namespaces.items() if ok])
-    from baas.kubernetes.bootstrap import bootstrap_status
-
     boot = bootstrap_status(api, plan)
     return {
         "namespaces": namespaces,
@@ -256,3 +265,56 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
         ],
         "bootstrap": {"job": boot.job, "state": boot.state, "message": boot.message},
     }
+
+
+# ------------------------------------------------------------------------------ the Runtime
+
+
+@dataclass(frozen=True)
+class _Done:
+    """``down``'s list of what it did, as a result."""
+
+    done: list[str]
+    purged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": "kubernetes", "done": self.done, "purged": self.purged}
+
+
+@dataclass(frozen=True)
+class _Status:
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": "kubernetes", **self.data}
+
+
+@dataclass(frozen=True)
+class KubernetesRuntime:
+    """The Kubernetes target behind :class:`baas.runtimes.Runtime`."""
+
+    options: KubeOptions = field(default_factory=KubeOptions)
+    target: Literal["kubernetes"] = "kubernetes"
+
+    def preflight(self, plan: Plan) -> None:
+        api_client(self.options.target)  # a wrong kubeconfig or context fails before any write
+
+    def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
+        return up(plan, crypto, self.options, report=report)
+
+    def down(self, plan: Plan, *, purge: bool, report: Report) -> _Done:
+        return _Done(down(plan, self.options, purge=purge, report=report), purge)
+
+    def status(self, plan: Plan) -> _Status:
+        return _Status(status(plan, self.options))
+
+    def changes(self, plan: Plan, *, crypto: Path) -> Any:
+        from baas.runtimes.kubernetes import planning  # planning imports this module
+
+        return planning.plan_changes(plan, crypto, self.options)
+
+    def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
+        raise UsageError(
+            "baas logs reads local networks only",
+            hint="on Kubernetes: kubectl logs -n <network>-<org> statefulset/<node>",
+        )

@@ -5,12 +5,13 @@ applies three objects in ``<network>-toolbox``:
 
 * Secret ``bootstrap-crypto``: every organisation's verifying MSP (cacerts, tlscacerts, crls,
   config.yaml), its admin's local MSP and TLS client pair, and each orderer's TLS server and
-  signing certificates (consenters). Laid out by :mod:`baas.channels.layout`; the only object
-  holding key material.
-* ConfigMap ``bootstrap-inputs``: ``configtx.yaml`` (:mod:`baas.channels.configtx`),
+  signing certificates (consenters). Laid out by :mod:`baas.runtimes.kubernetes.toolbox_layout`;
+  the only object holding key material.
+* ConfigMap ``bootstrap-inputs``: ``configtx.yaml`` (:mod:`baas.network.configtx`, with the
+  nodes' Service addresses of :class:`~baas.runtimes.kubernetes.addresses.KubernetesAddresses`),
   ``steps.tsv`` (what to do, :func:`bootstrap_steps`), ``bootstrap.sh`` (the idempotent script
   shipped next to this module) and one chaincode-as-a-service package per organisation and
-  chaincode (``binaryData``, :mod:`baas.channels.packaging`).
+  chaincode (``binaryData``, :mod:`baas.network.packaging`).
 * Job ``bootstrap-<digest[:10]>`` running the script in ``hyperledger/fabric-tools:<release>``
   (registry prefix configurable) under the ``restricted`` Pod Security profile. ``digest`` is the
   SHA-256 of all three objects' content: Jobs are immutable, so changed inputs give a new Job
@@ -35,10 +36,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from baas.channels import configtx, layout, packaging
+import pki
+from baas.addressing import Addresses
 from baas.errors import OperationError, UsageError
-from baas.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
-from baas.kubernetes.namespaces import (
+from baas.network import configtx, packaging
+from baas.plan import ChaincodePlan, NodePlan, OrgPlan, Plan, pki_org_specs_from_plan
+from baas.runtimes.kubernetes import toolbox_layout as layout
+from baas.runtimes.kubernetes.addresses import DEFAULT_CLUSTER_DOMAIN, KubernetesAddresses
+from baas.runtimes.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
+from baas.runtimes.kubernetes.namespaces import (
     APP_NAME,
     LABEL_COMPONENT,
     LABEL_MANAGED_BY,
@@ -47,7 +53,8 @@ from baas.kubernetes.namespaces import (
     MANAGED_BY,
     toolbox_namespace,
 )
-from baas.plan import PORTS, ChaincodePlan, NodePlan, OrgPlan, Plan
+from pki.layout import OrgPaths
+from pki.msp import config_yaml
 
 COMPONENT_TOOLBOX = "toolbox"
 SECRET_NAME = "bootstrap-crypto"
@@ -73,7 +80,7 @@ class BootstrapOptions:
 
     image_registry: str = ""
     tools_repository: str = TOOLS_REPOSITORY
-    cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
     backoff_limit: int = 6
     attempts: int = 10
     retry_delay: int = 6
@@ -105,26 +112,15 @@ def tools_image(plan: Plan, options: BootstrapOptions) -> str:
 
 
 def script_text() -> str:
-    """The bootstrap script shipped as package data (``baas/kubernetes/bootstrap.sh``)."""
-    return resources.files("baas.kubernetes").joinpath("bootstrap.sh").read_text(encoding="utf-8")
+    """The bootstrap script shipped as package data (``baas/runtimes/kubernetes/bootstrap.sh``)."""
+    script = resources.files("baas.runtimes.kubernetes").joinpath("bootstrap.sh")
+    return script.read_text(encoding="utf-8")
 
 
 Step = tuple[str, ...]
 
 
-def _peer_addr(node: NodePlan, domain: str) -> str:
-    return layout.address(layout.service_host(node, domain), PORTS.peer)
-
-
-def _orderer_addr(node: NodePlan, domain: str) -> str:
-    return layout.address(layout.service_host(node, domain), PORTS.orderer)
-
-
-def _admin_addr(node: NodePlan, domain: str) -> str:
-    return layout.address(layout.service_host(node, domain), PORTS.orderer_admin)
-
-
-def _channel_steps(plan: Plan, domain: str) -> list[Step]:
+def _channel_steps(plan: Plan, addresses: Addresses) -> list[Step]:
     steps: list[Step] = []
     for channel in plan.channels:
         orderers = configtx.consenters(plan, channel)
@@ -133,15 +129,15 @@ def _channel_steps(plan: Plan, domain: str) -> list[Step]:
             block += [
                 node.org,
                 plan.org(node.org).msp_id,
-                _admin_addr(node, domain),
-                _orderer_addr(node, domain),
+                str(addresses.admin(node)),
+                str(addresses.orderer(node)),
             ]
         steps.append(tuple(block))
-        steps += [("osn-join", channel.name, n.org, _admin_addr(n, domain)) for n in orderers]
+        steps += [("osn-join", channel.name, n.org, str(addresses.admin(n))) for n in orderers]
         for name in channel.members:
             org = plan.org(name)
             steps += [
-                ("peer-join", channel.name, org.name, org.msp_id, _peer_addr(p, domain))
+                ("peer-join", channel.name, org.name, org.msp_id, str(addresses.peer(p)))
                 for p in org.peers
             ]
     return steps
@@ -166,7 +162,7 @@ def init_ctor(chaincode: ChaincodePlan) -> str:
 
 
 def _chaincode_steps(
-    plan: Plan, packages: Sequence[packaging.ChaincodePackage], domain: str
+    plan: Plan, packages: Sequence[packaging.ChaincodePackage], addresses: Addresses
 ) -> list[Step]:
     steps: list[Step] = []
     channels = {ch.name: ch for ch in plan.channels}
@@ -183,7 +179,7 @@ def _chaincode_steps(
             "-" if cc.endorsement_is_default else cc.endorsement,
             "yes" if cc.init_required else "no",
         )
-        via = (orderer.org, _orderer_addr(orderer, domain))
+        via = (orderer.org, str(addresses.orderer(orderer)))
         for pkg in own:
             org = plan.org(pkg.org)
             steps += [
@@ -191,7 +187,7 @@ def _chaincode_steps(
                     "install",
                     org.name,
                     org.msp_id,
-                    _peer_addr(p, domain),
+                    str(addresses.peer(p)),
                     pkg.file_name,
                     pkg.package_id,
                 )
@@ -199,14 +195,14 @@ def _chaincode_steps(
             ]
         for pkg in own:
             org = plan.org(pkg.org)
-            peer = _peer_addr(_approver(org), domain)
+            peer = str(addresses.peer(_approver(org)))
             steps.append(("approve", *definition, org.name, org.msp_id, peer, *via, pkg.package_id))
         first = plan.org(own[0].org)
-        submitter = (first.name, first.msp_id, _peer_addr(_approver(first), domain))
+        submitter = (first.name, first.msp_id, str(addresses.peer(_approver(first))))
         targets = [
             item
             for pkg in own
-            for item in (pkg.org, _peer_addr(_approver(plan.org(pkg.org)), domain))
+            for item in (pkg.org, str(addresses.peer(_approver(plan.org(pkg.org)))))
         ]
         steps.append(("commit", *definition, *submitter, *via, *targets))
         if cc.init_required:
@@ -218,7 +214,7 @@ def bootstrap_steps(
     plan: Plan,
     packages: Sequence[packaging.ChaincodePackage],
     *,
-    cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN,
+    addresses: Addresses,
 ) -> list[Step]:
     """What the script does, in order (formats in ``bootstrap.sh``'s header): per channel the
     genesis block, orderer joins (every consenter), peer joins (every peer of every member);
@@ -226,12 +222,13 @@ def bootstrap_steps(
     package), approvals (one per organisation, through its anchor peer), one commit (endorsed
     by one peer per organisation) and, for ``initRequired``, one Init (endorsed by the same
     peers: every member, which satisfies the default MAJORITY and an AND of all members).
-    Approvals, commits and Init go to the channel's first orderer.
+    Approvals, commits and Init go to the channel's first orderer. Every node is named by its
+    endpoint in ``addresses`` (on Kubernetes, :class:`KubernetesAddresses`).
 
     Sequences are not in the steps: the script derives them from the committed definition, so
     a changed version, policy or init flag gives new steps (hence a new Job) that upgrade the
     chaincode at the next sequence."""
-    return _channel_steps(plan, cluster_domain) + _chaincode_steps(plan, packages, cluster_domain)
+    return _channel_steps(plan, addresses) + _chaincode_steps(plan, packages, addresses)
 
 
 def steps_tsv(steps: Iterable[Step]) -> str:
@@ -253,16 +250,12 @@ def steps_tsv(steps: Iterable[Step]) -> str:
 
 
 def crypto_files(plan: Plan, crypto_root: Path) -> dict[str, bytes]:
-    """Relative path (:mod:`baas.channels.layout`) → content of every file the toolbox needs,
-    read from the PKI tree at ``crypto_root``. Holds the admins' private keys: never log it.
+    """Relative path (:mod:`~baas.runtimes.kubernetes.toolbox_layout`) → content of every file
+    the toolbox needs, read from the PKI tree at ``crypto_root``. Holds the admins' private
+    keys: never log it.
 
     Raises :class:`UsageError` naming the first missing file (run ``baas pki generate``).
     """
-    import pki
-    from baas.plan import pki_org_specs_from_plan
-    from pki.layout import OrgPaths
-    from pki.msp import config_yaml
-
     specs = {spec.name: spec for spec in pki_org_specs_from_plan(plan)}
     files: dict[str, bytes] = {}
     for org in plan.orgs:
@@ -457,13 +450,15 @@ def build_inputs(
     opts = options or BootstrapOptions()
     if not plan.channels:
         return None
-    domain = opts.cluster_domain
-    packages = packaging.plan_packages(plan, cluster_domain=domain)
+    addresses = KubernetesAddresses(cluster_domain=opts.cluster_domain)
+    packages = packaging.plan_packages(plan, addresses=addresses)
     secret = secret_manifest(plan, crypto_files(plan, crypto_root))
     config_map = config_map_manifest(
         plan,
-        configtx_yaml=configtx.configtx_yaml(plan, cluster_domain=domain),
-        steps=steps_tsv(bootstrap_steps(plan, packages, cluster_domain=domain)),
+        configtx_yaml=configtx.configtx_yaml(
+            plan, addresses=addresses, files=layout.ToolboxFiles()
+        ),
+        steps=steps_tsv(bootstrap_steps(plan, packages, addresses=addresses)),
         packages=packages,
     )
     keys = list(secret["data"])

@@ -20,7 +20,7 @@ HELM_VERSION = "v3.17.2"
 KUBE_VERSION = "1.34.0"
 """Kubernetes version ``helm template`` renders for (``.Capabilities.KubeVersion``)."""
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-helm.sh"
 CHART_DIR = REPO_ROOT / "charts" / "fabric"
 

@@ -18,9 +18,13 @@ from hypothesis import strategies as st
 
 import topology
 from baas import plan as planning
-from baas.channels import packaging
+from baas.addressing import Endpoint
 from baas.errors import UsageError
-from baas.kubernetes.values import chaincode_service_name
+from baas.network import packaging
+from baas.plan import ChaincodePlan, OrgPlan
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses, chaincode_service_name
+
+KUBE = KubernetesAddresses()
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_ORGS = ROOT / "examples" / "two-orgs.yaml"
@@ -110,7 +114,7 @@ def test_gzip_stored_round_trips(data: bytes) -> None:
 
 def test_each_org_gets_its_own_package_and_id() -> None:
     plan = _plan()
-    packages = packaging.plan_packages(plan)
+    packages = packaging.plan_packages(plan, addresses=KUBE)
     assert [(p.org, p.chaincode, p.channel) for p in packages] == [
         ("org1", "basic", "mychannel"),
         ("org2", "basic", "mychannel"),
@@ -133,7 +137,7 @@ def test_each_org_gets_its_own_package_and_id() -> None:
 
 def test_package_ids_per_org() -> None:
     plan = _plan()
-    by_org = {o.name: packaging.package_ids(plan, o) for o in plan.orgs}
+    by_org = {o.name: packaging.package_ids(plan, o, addresses=KUBE) for o in plan.orgs}
     assert by_org["ordererorg"] == {}
     assert by_org["org1"] == {"basic": GOLDEN_ID}
     assert by_org["org2"]["basic"].startswith("basic_1.0:")
@@ -141,6 +145,30 @@ def test_package_ids_per_org() -> None:
 
 def test_cluster_domain_changes_address_and_id() -> None:
     plan = _plan()
-    other = packaging.plan_packages(plan, cluster_domain="k8s.internal")[0]
+    addresses = KubernetesAddresses(cluster_domain="k8s.internal")
+    other = packaging.plan_packages(plan, addresses=addresses)[0]
     assert other.address.endswith(".svc.k8s.internal:9999")
     assert other.package_id != GOLDEN_ID
+
+
+class _OnePort(KubernetesAddresses):
+    """Any Addresses will do: packages dial whatever ``chaincode(org, cc)`` says."""
+
+    def chaincode(self, org: OrgPlan, chaincode: ChaincodePlan) -> Endpoint:
+        return Endpoint("127.0.0.1", 30000 + len(org.name))
+
+
+def test_packages_dial_the_addresses_chaincode_endpoint() -> None:
+    plan = _plan()
+    packages = packaging.plan_packages(plan, addresses=_OnePort())
+    assert [p.address for p in packages] == ["127.0.0.1:30004", "127.0.0.1:30004"]
+    code = _members(_members(packages[0].data)[1][1])
+    assert json.loads(code[0][1])["address"] == "127.0.0.1:30004"
+
+
+def test_served_chaincodes_are_those_of_member_orgs_with_peers() -> None:
+    plan = _plan()
+    served = {o.name: packaging.served_chaincodes(plan, o) for o in plan.orgs}
+    assert served["ordererorg"] == ()
+    assert [cc.name for cc in served["org1"]] == [cc.name for cc in plan.chaincodes]
+    assert served["org1"] == served["org2"]

@@ -2,9 +2,9 @@
 
 For each manifest :func:`diff_objects` reads the live object; when it exists, it applies the
 manifest with ``dryRun=All`` (field manager ``baas``, conflicts forced, as
-:func:`baas.kubernetes.applying.ensure_objects` does) and compares the server's answer — defaults
-filled in, admission run, other managers' fields kept — with the live object through the pure
-:func:`changed_fields`. Nothing is stored: a dry-run request never reaches etcd.
+:func:`baas.runtimes.kubernetes.applying.ensure_objects` does) and compares the server's
+answer — defaults filled in, admission run, other managers' fields kept — with the live object
+through the pure :func:`changed_fields`. Nothing is stored: a dry-run request never reaches etcd.
 
 Only field *names* leave this module (``data``, ``spec.egress``): values, and with them the key
 material of Secrets, never do.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from baas.errors import OperationError
-from baas.kubernetes.applying import FIELD_MANAGER, api_error, object_key, resource_for
+from baas.runtimes.kubernetes.applying import FIELD_MANAGER, api_error, object_key, resource_for
 
 PlannedAction = Literal["create", "update", "unchanged", "delete"]
 

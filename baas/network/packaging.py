@@ -4,7 +4,7 @@ A package is a gzip-compressed tar holding exactly two regular files:
 
 * ``metadata.json`` — ``{"type": "ccaas", "label": "<label>"}``;
 * ``code.tar.gz`` — a gzip-compressed tar holding ``connection.json``:
-  ``{"address": "<host>:9999", "dial_timeout": "10s", "tls_required": false}``.
+  ``{"address": "<host>:<port>", "dial_timeout": "10s", "tls_required": false}``.
 
 The package ID is ``<label>:<hex SHA-256 of the package bytes>`` (what
 ``peer lifecycle chaincode calculatepackageid`` prints), so the bytes must not depend on the
@@ -14,15 +14,16 @@ blocks with a zero timestamp, which every inflater reads and which no compressio
 zlib-version difference can change. Packages are a few hundred bytes, so compression buys
 nothing.
 
-Each organisation runs its own chaincode server (``charts/fabric``: Service
-``cc-<chaincode>-<channel>`` in the organisation's namespace), so each organisation gets its own
-package — same label, different address, different package ID — and approves the definition
-with its own ID.
+Each organisation serving a chaincode (:func:`served_chaincodes`) runs its own server for it,
+at the address the runtime gives (:meth:`baas.addressing.Addresses.chaincode`; on Kubernetes the
+Service ``cc-<chaincode>-<channel>`` in the organisation's namespace), so each organisation gets
+its own package — same label, different address, different package ID — and approves the
+definition with its own ID.
 
-``tls_required`` is ``false`` for now: the chart's chaincode servers listen in plain text
-(``CORE_PEER_TLS_ENABLED=false``) and only the organisation's own peers may reach them
-(NetworkPolicy ``same-org-chaincode``). Turning TLS on needs a server certificate for the
-chaincode Service and ``root_cert`` (PEM contents) in connection.json.
+``tls_required`` is ``false`` for now: chaincode servers listen in plain text
+(``CORE_PEER_TLS_ENABLED=false``) and only the organisation's own peers may reach them (on
+Kubernetes, NetworkPolicy ``same-org-chaincode``). Turning TLS on needs a server certificate for
+the chaincode server and ``root_cert`` (PEM contents) in connection.json.
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 
-from baas.channels import layout
+from baas.addressing import Addresses
 from baas.errors import UsageError
-from baas.kubernetes.values import chaincode_service_name, served_chaincodes
-from baas.plan import PORTS, ChaincodePlan, OrgPlan, Plan
+from baas.plan import ChaincodePlan, OrgPlan, Plan
 
 LABEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 """Fabric's label rule ``^[[:alnum:]][[:alnum:]_.+-]*$`` (Go's ``[[:alnum:]]`` is ASCII)."""
@@ -47,6 +47,23 @@ PACKAGE_TYPE = "ccaas"
 
 _STORED_BLOCK_MAX = 0xFFFF
 _NUL = b"\0"
+
+
+def served_chaincodes(plan: Plan, org: OrgPlan) -> tuple[ChaincodePlan, ...]:
+    """Chaincodes the organisation runs a server for (and packages, installs and approves): it
+    has peers and is a member of the chaincode's channel. Empty for orderer-only
+    organisations. Plan order."""
+    if not org.peers:
+        return ()
+    channels = {ch.name for ch in plan.channels if org.name in ch.members}
+    return tuple(cc for cc in plan.chaincodes if cc.channel in channels)
+
+
+def package_file_name(org: str, channel: str, chaincode: str) -> str:
+    """File name of ``org``'s package of ``chaincode`` on ``channel``:
+    ``<org>_<channel>_<chaincode>.tar.gz`` (the toolbox's ConfigMap key too). Unique because
+    neither organisation names (DNS labels) nor channel names contain ``_``."""
+    return f"{org}_{channel}_{chaincode}.tar.gz"
 
 
 def check_label(label: str) -> str:
@@ -140,24 +157,17 @@ class ChaincodePackage:
 
     @property
     def file_name(self) -> str:
-        """Its ConfigMap key / file name in the toolbox (:func:`layout.package_key`)."""
-        return layout.package_key(self.org, self.channel, self.chaincode)
-
-
-def chaincode_address(
-    org: OrgPlan, chaincode: ChaincodePlan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN
-) -> str:
-    """``<chaincode service>.<org namespace>.svc.<cluster domain>:9999``: where ``org``'s peers
-    dial its server for ``chaincode``."""
-    service = chaincode_service_name(chaincode.name, chaincode.channel)
-    return f"{service}.{org.namespace}.svc.{cluster_domain}:{PORTS.chaincode}"
+        """Its file name (:func:`package_file_name`)."""
+        return package_file_name(self.org, self.channel, self.chaincode)
 
 
 def org_package(
-    org: OrgPlan, chaincode: ChaincodePlan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN
+    org: OrgPlan, chaincode: ChaincodePlan, *, addresses: Addresses
 ) -> ChaincodePackage:
-    """``org``'s package of ``chaincode``."""
-    address = chaincode_address(org, chaincode, cluster_domain=cluster_domain)
+    """``org``'s package of ``chaincode``: its connection.json dials
+    ``addresses.chaincode(org, chaincode)``. Raises :class:`UsageError` for a label Fabric
+    refuses."""
+    address = str(addresses.chaincode(org, chaincode))
     return ChaincodePackage(
         org=org.name,
         chaincode=chaincode.name,
@@ -168,25 +178,21 @@ def org_package(
     )
 
 
-def plan_packages(
-    plan: Plan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN
-) -> list[ChaincodePackage]:
-    """One package per (organisation serving the chaincode, chaincode), in plan order: every
-    member organisation with peers of the chaincode's channel serves it."""
+def plan_packages(plan: Plan, *, addresses: Addresses) -> list[ChaincodePackage]:
+    """One package per (organisation serving the chaincode, chaincode), chaincodes in plan
+    order, then organisations in plan order (see :func:`served_chaincodes`)."""
     return [
-        org_package(org, cc, cluster_domain=cluster_domain)
+        org_package(org, cc, addresses=addresses)
         for cc in plan.chaincodes
         for org in plan.orgs
         if cc in served_chaincodes(plan, org)
     ]
 
 
-def package_ids(
-    plan: Plan, org: OrgPlan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN
-) -> dict[str, str]:
+def package_ids(plan: Plan, org: OrgPlan, *, addresses: Addresses) -> dict[str, str]:
     """Chaincode name → package ID for ``org``'s servers (what each server's ``CHAINCODE_ID``
     must be; empty for organisations that serve nothing)."""
     return {
-        cc.name: org_package(org, cc, cluster_domain=cluster_domain).package_id
+        cc.name: org_package(org, cc, addresses=addresses).package_id
         for cc in served_chaincodes(plan, org)
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Channel and chaincode bootstrap of a baas network, run by the toolbox Job
-# (baas/kubernetes/bootstrap.py) in the hyperledger/fabric-tools image.
+# (baas/runtimes/kubernetes/bootstrap.py) in the hyperledger/fabric-tools image.
 #
 # Idempotent: every step reads the state first and acts only on what is missing, so the Job can
 # be retried (backoffLimit) and re-run at will. Steps come from $INPUT_DIR/steps.tsv, one per
@@ -11,6 +11,8 @@
 #             already joined the channel, else made by configtxgen from $INPUT_DIR/configtx.yaml
 #             (anchor peers are in it: no anchor-peer update is needed)
 #   osn-join  CHANNEL ORG ADMIN_ADDR                  osnadmin join unless already joined
+#                                                     ("already exists" counts as joined; a 4xx
+#                                                     other than 409 is not retried)
 #   peer-join CHANNEL ORG MSPID PEER_ADDR             peer channel join unless already joined
 #   install   ORG MSPID PEER_ADDR PACKAGE_FILE PACKAGE_ID
 #                                                     install unless queryinstalled lists the ID
@@ -191,14 +193,29 @@ step_osn_join() {
     1) ;;
     *) return 1 ;;
   esac
+  # osnadmin exits 0 whatever the HTTP status (non-zero only when it cannot reach the orderer,
+  # which `run` reports and the step retries): the first line of its output says "Status: NNN".
   run osnadmin_as "$org" "$admin" channel join --channelID "$channel" \
     --config-block "$(block_file "$channel")" || return 1
-  if [ "$(printf '%s\n' "$OUT" | head -n 1)" != "Status: 201" ]; then
-    fail "orderer $admin refused to join channel $channel" \
-      osnadmin channel join --channelID "$channel" -o "$admin"
-    return 1
+  local code
+  code=$(printf '%s\n' "$OUT" | head -n 1)
+  code=${code#Status: }
+  if [ "$code" = 201 ]; then
+    changed "orderer $admin: joined channel $channel"
+    return 0
   fi
-  changed "orderer $admin: joined channel $channel"
+  # Fabric answers 405 "cannot join: channel already exists" when the orderer joined meanwhile
+  if [[ $code == 4?? ]] && printf '%s\n' "$OUT" | grep -qF "already exists"; then
+    log "orderer $admin: already in channel $channel"
+    return 0
+  fi
+  fail "orderer $admin refused to join channel $channel" \
+    osnadmin channel join --channelID "$channel" -o "$admin" || true
+  # 409: the channel is being removed from this orderer, a join works once that is done; 5xx
+  # and anything unreadable may pass too. Any other 4xx (400 "invalid join block", a block
+  # the orderer cannot verify...) is the same answer next time: stop now.
+  if [[ $code == 4?? && $code != 409 ]]; then return "$PERMANENT"; fi
+  return 1
 }
 
 step_peer_join() {

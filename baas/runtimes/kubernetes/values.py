@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from baas.errors import UsageError
-from baas.plan import ChaincodePlan, NodePlan, OrgPlan, Plan
+from baas.network.packaging import package_ids, served_chaincodes
+from baas.plan import NodePlan, OrgPlan, Plan
+from baas.runtimes.kubernetes.addresses import (
+    DEFAULT_CLUSTER_DOMAIN,
+    KubernetesAddresses,
+    chaincode_service_name,
+)
 from baas.secrets import kubernetes as kube_secrets
 from baas.secrets import vault_policies
 
@@ -31,6 +37,10 @@ _VAULT_FIELDS = {
     "tlsKey": "tls_key",
     "tlsCaCert": "tls_ca_cert",
 }
+
+IDENTITY_DIGEST_ANNOTATION = "baas.io/identity-digest"
+"""Pod template annotation carrying a node's identity digest (:mod:`pki.digests`;
+``charts/fabric/templates/_node.tpl``): a renewed certificate changes it, so that node rolls."""
 
 # Text that looks like private key material. Values must never contain it.
 PRIVATE_KEY_PATTERN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PRIVATE KEY-----")
@@ -49,7 +59,7 @@ class ValuesOptions:
     vault_mount: str = "baas"
     vault_auth_path: str = "auth/kubernetes"
     image_registry: str = ""
-    cluster_domain: str = "cluster.local"
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
 
     def __post_init__(self) -> None:
         if self.secrets_mode not in SECRETS_MODES:
@@ -68,23 +78,6 @@ def service_account_name(org: OrgPlan) -> str:
     """The release's ServiceAccount, ``<org>-fabric`` (what the chart's fullname gives for release
     ``<org>``). The org's Vault Kubernetes-auth role must bind to it in ``org.namespace``."""
     return f"{release_name(org)}-fabric"
-
-
-def chaincode_service_name(chaincode: str, channel: str) -> str:
-    """Service (and Deployment) name of a chaincode server: ``cc-<chaincode>-<channel>`` as a
-    DNS-1123 label; chaincode names with upper case or ``_`` and long names get a hash suffix
-    so distinct pairs keep distinct names. Package connection.json files dial
-    ``<this>:9999``."""
-    return kube_secrets.dns_label(f"cc-{chaincode}-{channel}")
-
-
-def served_chaincodes(plan: Plan, org: OrgPlan) -> tuple[ChaincodePlan, ...]:
-    """Chaincodes the organisation runs a server for: it has peers and is a member of the
-    chaincode's channel. Empty for orderer-only organisations."""
-    if not org.peers:
-        return ()
-    channels = {ch.name for ch in plan.channels if org.name in ch.members}
-    return tuple(cc for cc in plan.chaincodes if cc.channel in channels)
 
 
 def _identity(node_or_name: NodePlan | str) -> dict[str, str]:
@@ -114,10 +107,10 @@ def org_values(
     """The values of ``org``'s release. Plain JSON-compatible data, keys in a stable order.
 
     ``identity_digests`` maps node FQDNs to the digests of their certificates
-    (:func:`baas.kubernetes.digests.identity_digests`); a node found there gets
-    ``identityDigest``, which the chart puts on its pod template so that a renewed certificate
-    restarts that node. Nodes not found there (and every node when it is ``None``) get no
-    digest. Raises UsageError when the network or organisation name cannot form a Vault role
+    (:func:`pki.digests.identity_digests`); a node found there gets ``identityDigest``, which
+    the chart puts on its pod template (:data:`IDENTITY_DIGEST_ANNOTATION`) so that a renewed
+    certificate restarts that node. Nodes not found there (and every node when it is ``None``)
+    get no digest. Raises UsageError when the network or organisation name cannot form a Vault role
     name (see :func:`baas.secrets.vault_policies.org_access_name`).
     """
     opts = options or ValuesOptions()
@@ -184,12 +177,10 @@ def org_values(
 def _chaincode_servers(plan: Plan, org: OrgPlan, opts: ValuesOptions) -> dict[str, Any]:
     """Per served chaincode with an ``image``: the server image and the package ID it must
     announce (the org's own package, whose connection.json dials this org's server)."""
-    from baas.channels.packaging import package_ids
-
     with_image = [cc for cc in served_chaincodes(plan, org) if cc.image]
     if not with_image:
         return {}
-    ids = package_ids(plan, org, cluster_domain=opts.cluster_domain)
+    ids = package_ids(plan, org, addresses=KubernetesAddresses(cluster_domain=opts.cluster_domain))
     return {cc.name: {"image": cc.image, "packageId": ids[cc.name]} for cc in with_image}
 
 

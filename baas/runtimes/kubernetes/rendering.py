@@ -3,7 +3,7 @@
 Layout written under the output folder::
 
     cluster/namespaces.yaml          Namespace objects (baas applies them; the chart does not)
-    cluster/network-policies.yaml    NetworkPolicies, when baas.kubernetes.policies provides them
+    cluster/network-policies.yaml    NetworkPolicies (baas.runtimes.kubernetes.policies), if any
     orgs/<org>/values.yaml           values of the org's release of charts/fabric
     orgs/<org>/manifests.yaml        `helm template` of that release (without test hooks)
     orgs/<org>/tests.yaml            its `helm test` pods (absent when the org has no peers)
@@ -31,10 +31,11 @@ from typing import Any, Literal
 
 import yaml
 
+import pki
 from baas.errors import OperationError, UsageError
-from baas.kubernetes import helm
-from baas.kubernetes import values as chart_values
-from baas.plan import OrgPlan, Plan
+from baas.plan import OrgPlan, Plan, pki_org_specs_from_plan
+from baas.runtimes.kubernetes import helm
+from baas.runtimes.kubernetes import values as chart_values
 
 MARKER = ".baas-render.json"
 FileAction = Literal["created", "updated", "unchanged", "removed"]
@@ -47,11 +48,11 @@ ManifestHook = Callable[[Plan], list[dict[str, Any]]]
 # first that exists is used. NetworkPolicies are written by another part of baas; until it
 # exists the file is simply not produced.
 NAMESPACE_HOOKS: tuple[tuple[str, str], ...] = (
-    ("baas.kubernetes.policies", "namespace_manifests"),
-    ("baas.kubernetes.namespaces", "namespace_manifests"),
+    ("baas.runtimes.kubernetes.policies", "namespace_manifests"),
+    ("baas.runtimes.kubernetes.namespaces", "namespace_manifests"),
 )
 NETWORK_POLICY_HOOKS: tuple[tuple[str, str], ...] = (
-    ("baas.kubernetes.policies", "network_policies"),
+    ("baas.runtimes.kubernetes.policies", "network_policies"),
 )
 
 
@@ -152,8 +153,8 @@ def render_org(
     """Values and ``helm template`` output of one organisation. Writes nothing.
 
     ``identity_digests`` (node FQDN → certificate digest) go on the nodes' pod templates as in
-    :func:`baas.kubernetes.values.org_values`. Raises UsageError when ``extra_values`` hold key
-    material, OperationError when helm fails.
+    :func:`baas.runtimes.kubernetes.values.org_values`. Raises UsageError when
+    ``extra_values`` hold key material, OperationError when helm fails.
     """
     merged: dict[str, Any] = chart_values.org_values(
         plan, org, options, identity_digests=identity_digests
@@ -391,10 +392,8 @@ def render(
 
     When ``crypto_root`` holds the network's PKI tree, each node's pod template carries the
     digest of its certificates, as ``baas up`` deploys it
-    (:func:`baas.kubernetes.digests.identity_digests`); without a tree there are no digests.
+    (:func:`pki.identity_digests`); without a tree there are no digests.
     """
-    from baas.kubernetes.digests import identity_digests
-
     started = time.perf_counter()
     cluster: dict[str, str] = {}
     missing: list[str] = []
@@ -408,7 +407,11 @@ def render(
         plan,
         options=options or chart_values.ValuesOptions(),
         extra_values=extra_values,
-        identity_digests=identity_digests(plan, crypto_root) if crypto_root else None,
+        identity_digests=(
+            pki.identity_digests(crypto_root, pki_org_specs_from_plan(plan))
+            if crypto_root
+            else None
+        ),
         workers=workers,
         helm_path=helm_path,
         kube_version=kube_version,

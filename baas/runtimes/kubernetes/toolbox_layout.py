@@ -1,8 +1,8 @@
-"""Where the toolbox pod finds things: mount points, the crypto tree, in-cluster addresses.
+"""Where the toolbox pod finds things: mount points, the crypto tree, Secret keys.
 
-The toolbox Job (:mod:`baas.kubernetes.bootstrap`) mounts one Secret at :data:`CRYPTO_DIR` and
-one ConfigMap at :data:`INPUT_DIR`. Inside the crypto tree, per organisation ``<org>`` (its
-topology name, a DNS-1123 label)::
+The toolbox Job (:mod:`baas.runtimes.kubernetes.bootstrap`) mounts one Secret at
+:data:`CRYPTO_DIR` and one ConfigMap at :data:`INPUT_DIR`. Inside the crypto tree, per
+organisation ``<org>`` (its topology name, a DNS-1123 label)::
 
     <org>/msp/{cacerts,tlscacerts,crls,config.yaml}      verifying MSP (configtx MSPDir)
     <org>/admin/msp/{signcerts/cert.pem,keystore/priv_sk,cacerts,tlscacerts,config.yaml}
@@ -10,16 +10,18 @@ topology name, a DNS-1123 label)::
     <org>/orderers/<node>/tls/server.crt                  consenter TLS certificate
     <org>/orderers/<node>/msp/signcerts/cert.pem          consenter identity (BFT)
 
-Secret keys cannot contain ``/``: :func:`secret_key` flattens a relative path with ``__`` and the
-Job's volume ``items`` map each key back to its path. Pure functions only.
+:class:`ToolboxFiles` gives configtx (:mod:`baas.network.configtx`) these paths as the toolbox
+sees them. Secret keys cannot contain ``/``: :func:`secret_key` flattens a relative path with
+``__`` and the Job's volume ``items`` map each key back to its path. Pure functions only.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from baas.plan import NodePlan
+from baas.plan import NodePlan, OrgPlan
 
 CRYPTO_DIR = PurePosixPath("/etc/baas/crypto")
 """Mount point of the toolbox Secret (certificates and the admins' keys)."""
@@ -27,8 +29,6 @@ INPUT_DIR = PurePosixPath("/etc/baas/bootstrap")
 """Mount point of the toolbox ConfigMap (configtx.yaml, steps, script, chaincode packages)."""
 WORK_DIR = PurePosixPath("/tmp/baas")
 """Scratch space of the Job (an emptyDir): genesis blocks."""
-
-DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _SEPARATOR = "__"
@@ -64,6 +64,24 @@ def in_crypto(relative: str) -> str:
     return str(CRYPTO_DIR / relative)
 
 
+@dataclass(frozen=True)
+class ToolboxFiles:
+    """:class:`baas.network.configtx.ConfigtxFiles` inside the toolbox pod: absolute paths under
+    ``crypto_dir`` (the mounted Secret, :data:`CRYPTO_DIR`), laid out as the module docstring
+    shows."""
+
+    crypto_dir: PurePosixPath = CRYPTO_DIR
+
+    def org_msp_dir(self, org: OrgPlan) -> str:
+        return str(self.crypto_dir / org_msp(org.name))
+
+    def orderer_tls_cert(self, node: NodePlan) -> str:
+        return str(self.crypto_dir / orderer_tls_cert(node.org, node.name))
+
+    def orderer_sign_cert(self, node: NodePlan) -> str:
+        return str(self.crypto_dir / orderer_sign_cert(node.org, node.name))
+
+
 def secret_key(relative: str) -> str:
     """The Secret key carrying the file at ``relative`` (``/`` becomes ``__``).
 
@@ -77,20 +95,3 @@ def secret_key(relative: str) -> str:
     if not _KEY.match(key) or len(key) > 253:
         raise ValueError(f"{relative!r} does not give a valid Secret key")
     return key
-
-
-def package_key(org: str, channel: str, chaincode: str) -> str:
-    """ConfigMap key (and file name under :data:`INPUT_DIR`) of ``org``'s package of
-    ``chaincode`` on ``channel``: ``<org>_<channel>_<chaincode>.tar.gz``. Unique because neither
-    organisation names (DNS labels) nor channel names contain ``_``."""
-    return f"{org}_{channel}_{chaincode}.tar.gz"
-
-
-def service_host(node: NodePlan, cluster_domain: str = DEFAULT_CLUSTER_DOMAIN) -> str:
-    """In-cluster DNS name of a node's Service: ``<service>.<namespace>.svc.<cluster domain>``
-    (one of the names its TLS certificate covers)."""
-    return f"{node.service}.{node.namespace}.svc.{cluster_domain}"
-
-
-def address(host: str, port: int) -> str:
-    return f"{host}:{port}"

@@ -1,10 +1,10 @@
 """NetworkPolicies of a network: deny everything, then allow only what Fabric needs.
 
 Pure functions over the :class:`baas.plan.Plan`. Every baas namespace (one per organisation and
-the toolbox, see :mod:`baas.kubernetes.namespaces`) gets a ``default-deny`` policy for ingress AND
-egress, then ``allow-*`` policies for each flow below. Each flow is allowed on both ends: an
-ingress rule on the receiving pods and, when the sender lives in a baas namespace, the mirror
-egress rule on the sending pods.
+the toolbox, see :mod:`baas.runtimes.kubernetes.namespaces`) gets a ``default-deny`` policy for
+ingress AND egress, then ``allow-*`` policies for each flow below. Each flow is allowed on both
+ends: an ingress rule on the receiving pods and, when the sender lives in a baas namespace, the
+mirror egress rule on the sending pods.
 
 Flows (all TCP unless stated; container ports from :data:`baas.plan.PORTS`):
 
@@ -32,12 +32,16 @@ Output is deterministic: policies sorted by namespace then name, rules sorted.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from baas.kubernetes.namespaces import (
+from baas.errors import UsageError
+from baas.plan import PORTS, OrgPlan, Plan
+from baas.runtimes.kubernetes.namespaces import (
     APP_NAME,
     COMPONENT_CHAINCODE,
     COMPONENT_ORDERER,
@@ -60,7 +64,6 @@ from baas.kubernetes.namespaces import (
     namespace_manifests,
     toolbox_namespace,
 )
-from baas.plan import PORTS, OrgPlan, Plan
 
 __all__ = [
     "APP_NAME",
@@ -538,11 +541,6 @@ def vault_egress_target(vault_addr: str) -> tuple[dict[str, Any], int]:
     An in-cluster address (``http://vault.vault.svc:8200``, ``...svc.cluster.local``) selects the
     namespace named in it; an IP address becomes an ``ipBlock`` of that single address. Any other
     host name cannot be expressed in a NetworkPolicy: :class:`UsageError` says what to pass."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    from baas.errors import UsageError
-
     parts = urlsplit(vault_addr if "://" in vault_addr else f"https://{vault_addr}")
     host = parts.hostname or ""
     port = parts.port or (8200 if parts.scheme in ("http", "https") else 443)

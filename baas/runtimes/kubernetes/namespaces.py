@@ -5,7 +5,7 @@ Pure functions over the :class:`baas.plan.Plan`; the returned manifests are plai
 ``restricted`` profile (enforce, audit and warn), so nothing privileged can run in it.
 
 The label keys below are a contract shared with ``charts/fabric`` (pod labels) and
-:mod:`baas.kubernetes.policies` (selectors). They never change once released.
+:mod:`baas.runtimes.kubernetes.policies` (selectors). They never change once released.
 """
 
 from __future__ import annotations

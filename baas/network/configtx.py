@@ -1,38 +1,47 @@
 """``configtx.yaml`` for configtxgen, generated from the plan: one profile per channel.
 
 Modelled on fabric-samples ``test-network/configtx/configtx.yaml`` (etcdraft) and
-``test-network/bft-config/configtx.yaml`` (BFT, Fabric 3.x); see fabric.md §3.1.
+``test-network/bft-config/configtx.yaml`` (BFT, Fabric 3.x); see fabric.md §3.1. Target-neutral:
+where nodes are reached comes from an :class:`baas.addressing.Addresses`, where configtxgen
+finds the certificates from a :class:`ConfigtxFiles` (the Kubernetes toolbox and the local
+runtime each give their own).
 
-* ``Organizations``: every organisation with ``Name`` = ``ID`` = its MSP ID, ``MSPDir`` inside
-  the toolbox pod's crypto tree (:mod:`baas.channels.layout`), the test-network signature
-  policies, ``OrdererEndpoints`` (``<svc>.<ns>.svc.<cluster domain>:7050``) when it runs
-  orderers and ``AnchorPeers`` (port 7051) when it runs peers. An organisation running both
-  also counts its orderers as Readers and Writers (the orderers sign blocks, and
-  ``BlockValidation`` is "ANY Writers").
+* ``Organizations``: every organisation with ``Name`` = ``ID`` = its MSP ID, ``MSPDir`` =
+  :meth:`ConfigtxFiles.org_msp_dir`, the test-network signature policies,
+  ``OrdererEndpoints`` (:meth:`~baas.addressing.Addresses.orderer`) when it runs orderers and
+  ``AnchorPeers`` (:meth:`~baas.addressing.Addresses.peer`) when it runs peers. An
+  organisation running both also counts its orderers as Readers and Writers (the orderers sign
+  blocks, and ``BlockValidation`` is "ANY Writers").
 * Channel capability ``V2_0`` (etcdraft) or ``V3_0`` (BFT, which requires it, and Ed25519
   keys, whose certificates channel MSPs accept only under it); Orderer ``V2_0``;
   Application ``V2_5``. No global ``Orderer.Addresses`` (deprecated; refused with ``V3_0``).
-* etcdraft ``Consenters`` and BFT ``ConsenterMapping`` use each orderer's Service name and the
-  cluster port: charts/fabric runs a separate cluster listener (``ORDERER_GENERAL_CLUSTER_*``)
-  on 7055 with the node's TLS server certificate as both server and client certificate.
+* etcdraft ``Consenters`` and BFT ``ConsenterMapping`` use each orderer's cluster endpoint
+  (:meth:`~baas.addressing.Addresses.cluster`, a listener separate from the client one) with the
+  node's TLS server certificate as both server and client certificate.
+* ``BatchTimeout`` is 2s unless the caller passes another; etcdraft ``Options`` are written
+  only when the caller passes :class:`RaftOptions` (configtxgen's defaults otherwise: tick
+  500ms, election 10 ticks, heartbeat 1 tick).
 * Application policies include ``LifecycleEndorsement`` and ``Endorsement`` =
   ``MAJORITY Endorsement``; chaincodes without an explicit policy use the latter.
 
 Profiles are written fully expanded (no YAML anchors or merge keys), so the file can be read by
 any YAML parser; configtxgen only reads ``Profiles.<name>``, the top-level sections are there
-for ``configtxgen -printOrg`` and for people. Pure: same plan, same text.
+for ``configtxgen -printOrg`` and for people. Pure: same plan, addresses, files and tunables,
+same text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import yaml
 
-from baas.channels import layout
+from baas.addressing import Addresses
 from baas.errors import UsageError
-from baas.plan import PORTS, ChannelPlan, NodePlan, OrgPlan, Plan
+from baas.plan import ChannelPlan, NodePlan, OrgPlan, Plan
 
 BATCH_TIMEOUT = "2s"
 BATCH_SIZE: dict[str, Any] = {
@@ -57,8 +66,64 @@ SMARTBFT_OPTIONS: dict[str, Any] = {
 }
 """fabric-samples test-network/bft-config values."""
 
-CONSENTER_PORT = PORTS.orderer_cluster
-"""The chart's separate cluster listener (ORDERER_GENERAL_CLUSTER_LISTENPORT)."""
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+"""A positive Go ``time.Duration`` as configtxgen parses it (``2s``, ``500ms``, ``1m30s``)."""
+
+
+class ConfigtxFiles(Protocol):
+    """Where configtxgen finds an organisation's verifying MSP and an orderer's certificates:
+    paths as the process running configtxgen sees them (absolute, or relative to its working
+    directory). Each runtime gives its own (the Kubernetes toolbox mounts them from a Secret)."""
+
+    def org_msp_dir(self, org: OrgPlan) -> str:
+        """The verifying MSP folder of ``org`` (``MSPDir``)."""
+        ...
+
+    def orderer_tls_cert(self, node: NodePlan) -> str:
+        """Orderer ``node``'s TLS server certificate (consenter ``Client/ServerTLSCert``)."""
+        ...
+
+    def orderer_sign_cert(self, node: NodePlan) -> str:
+        """Orderer ``node``'s signing certificate (BFT ``ConsenterMapping[].Identity``)."""
+        ...
+
+
+def _check_duration(value: str, what: str) -> None:
+    if not _DURATION.match(value) or not any(c in "123456789" for c in value):
+        raise UsageError(
+            f"{what} {value!r} is not a positive duration",
+            hint="write it as Go does: 2s, 500ms, 1m30s",
+        )
+
+
+@dataclass(frozen=True)
+class RaftOptions:
+    """etcdraft ``Options`` a caller may set (configtxgen's defaults when omitted altogether).
+
+    Raises :class:`UsageError` for a tick interval that is not a positive Go duration, a tick
+    count below 1, or an election tick not above the heartbeat tick (etcd/raft's rule).
+    """
+
+    tick_interval: str = "500ms"
+    election_tick: int = 10
+    heartbeat_tick: int = 1
+
+    def __post_init__(self) -> None:
+        _check_duration(self.tick_interval, "raft TickInterval")
+        if self.heartbeat_tick < 1 or self.election_tick <= self.heartbeat_tick:
+            raise UsageError(
+                f"raft ElectionTick {self.election_tick} and HeartbeatTick "
+                f"{self.heartbeat_tick} do not fit",
+                hint="HeartbeatTick must be at least 1 and ElectionTick larger than it "
+                "(Fabric's defaults: 10 and 1)",
+            )
+
+    def to_configtx(self) -> dict[str, Any]:
+        return {
+            "TickInterval": self.tick_interval,
+            "ElectionTick": self.election_tick,
+            "HeartbeatTick": self.heartbeat_tick,
+        }
 
 
 def _signature(rule: str) -> dict[str, str]:
@@ -96,23 +161,20 @@ def org_policies(org: OrgPlan) -> dict[str, dict[str, str]]:
     }
 
 
-def organization(org: OrgPlan, *, cluster_domain: str) -> dict[str, Any]:
+def organization(org: OrgPlan, *, addresses: Addresses, files: ConfigtxFiles) -> dict[str, Any]:
     """One ``Organizations`` entry (see the module docstring)."""
     entry: dict[str, Any] = {
         "Name": org.msp_id,
         "ID": org.msp_id,
-        "MSPDir": layout.in_crypto(layout.org_msp(org.name)),
+        "MSPDir": files.org_msp_dir(org),
         "Policies": org_policies(org),
     }
     if org.orderers:
-        entry["OrdererEndpoints"] = [
-            layout.address(layout.service_host(o, cluster_domain), PORTS.orderer)
-            for o in org.orderers
-        ]
+        entry["OrdererEndpoints"] = [str(addresses.orderer(o)) for o in org.orderers]
     if org.peers:
         entry["AnchorPeers"] = [
-            {"Host": layout.service_host(p, cluster_domain), "Port": PORTS.peer}
-            for p in org.anchor_peers
+            {"Host": endpoint.host, "Port": endpoint.port}
+            for endpoint in (addresses.peer(p) for p in org.anchor_peers)
         ]
     return entry
 
@@ -158,36 +220,48 @@ def consenters(plan: Plan, channel: ChannelPlan) -> list[NodePlan]:
     return [o for name in channel.orderer_orgs for o in plan.org(name).orderers]
 
 
-def _raft_consenter(node: NodePlan, cluster_domain: str) -> dict[str, Any]:
-    cert = layout.in_crypto(layout.orderer_tls_cert(node.org, node.name))
+@dataclass(frozen=True)
+class _Sources:
+    """What configtx reads besides the plan (one argument for the private builders)."""
+
+    addresses: Addresses
+    files: ConfigtxFiles
+    batch_timeout: str
+    raft: RaftOptions | None
+
+
+def _raft_consenter(node: NodePlan, src: _Sources) -> dict[str, Any]:
+    cert = src.files.orderer_tls_cert(node)
+    endpoint = src.addresses.cluster(node)
     return {
-        "Host": layout.service_host(node, cluster_domain),
-        "Port": CONSENTER_PORT,
+        "Host": endpoint.host,
+        "Port": endpoint.port,
         "ClientTLSCert": cert,
         "ServerTLSCert": cert,
     }
 
 
-def _bft_consenter(plan: Plan, index: int, node: NodePlan, cluster_domain: str) -> dict[str, Any]:
-    cert = layout.in_crypto(layout.orderer_tls_cert(node.org, node.name))
+def _bft_consenter(plan: Plan, index: int, node: NodePlan, src: _Sources) -> dict[str, Any]:
+    cert = src.files.orderer_tls_cert(node)
+    endpoint = src.addresses.cluster(node)
     return {
         "ID": index,
-        "Host": layout.service_host(node, cluster_domain),
-        "Port": CONSENTER_PORT,
+        "Host": endpoint.host,
+        "Port": endpoint.port,
         "MSPID": plan.org(node.org).msp_id,
-        "Identity": layout.in_crypto(layout.orderer_sign_cert(node.org, node.name)),
+        "Identity": src.files.orderer_sign_cert(node),
         "ClientTLSCert": cert,
         "ServerTLSCert": cert,
     }
 
 
 def _orderer_section(
-    plan: Plan, channel: ChannelPlan, orgs: Mapping[str, dict[str, Any]], cluster_domain: str
+    plan: Plan, channel: ChannelPlan, orgs: Mapping[str, dict[str, Any]], src: _Sources
 ) -> dict[str, Any]:
     nodes = consenters(plan, channel)
     section: dict[str, Any] = {
         "OrdererType": "BFT" if plan.consensus == "BFT" else "etcdraft",
-        "BatchTimeout": BATCH_TIMEOUT,
+        "BatchTimeout": src.batch_timeout,
         "BatchSize": dict(BATCH_SIZE),
         "Organizations": [orgs[name] for name in channel.orderer_orgs],
         "Policies": ORDERER_POLICIES,
@@ -196,14 +270,18 @@ def _orderer_section(
     if plan.consensus == "BFT":
         section["SmartBFT"] = dict(SMARTBFT_OPTIONS)
         section["ConsenterMapping"] = [
-            _bft_consenter(plan, i, node, cluster_domain) for i, node in enumerate(nodes, 1)
+            _bft_consenter(plan, i, node, src) for i, node in enumerate(nodes, 1)
         ]
     else:
-        section["EtcdRaft"] = {"Consenters": [_raft_consenter(n, cluster_domain) for n in nodes]}
+        raft: dict[str, Any] = {"Consenters": [_raft_consenter(n, src) for n in nodes]}
+        if src.raft is not None:
+            raft["Options"] = src.raft.to_configtx()
+        section["EtcdRaft"] = raft
     return section
 
 
-def _check(plan: Plan) -> None:
+def _check(plan: Plan, batch_timeout: str) -> None:
+    _check_duration(batch_timeout, "BatchTimeout")
     if plan.consensus == "BFT" and plan.fabric_version.startswith("2."):
         raise UsageError(
             f"BFT ordering needs Fabric 3.x, but the network uses Fabric {plan.fabric_version}",
@@ -215,6 +293,12 @@ def _check(plan: Plan) -> None:
             f"{plan.fabric_version}",
             hint="set spec.fabric.version to 3.1, or use keyAlgorithm P-256",
         )
+    if plan.consensus == "BFT" and plan.pki.key_algorithm == "Ed25519":
+        raise UsageError(
+            f"BFT consenters cannot use Ed25519 identities: Fabric {plan.fabric_release} refuses "
+            "them (failed unmarshaling ECDSA signature)",
+            hint="set spec.pki.keyAlgorithm to P-256 or P-384, or use consensus etcdraft",
+        )
     for channel in plan.channels:
         if not consenters(plan, channel):
             raise UsageError(
@@ -225,20 +309,33 @@ def _check(plan: Plan) -> None:
             raise UsageError(f"channel {channel.name!r} has no member organisation")
 
 
-def configtx(plan: Plan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN) -> dict[str, Any]:
+def configtx(
+    plan: Plan,
+    *,
+    addresses: Addresses,
+    files: ConfigtxFiles,
+    batch_timeout: str = BATCH_TIMEOUT,
+    raft: RaftOptions | None = None,
+) -> dict[str, Any]:
     """The configtx document of ``plan`` as plain data (see the module docstring).
 
-    Raises :class:`UsageError` for BFT or Ed25519 on Fabric 2.x and for a channel without
-    orderers or members (the topology validation normally refuses these first).
+    ``addresses`` give the orderer endpoints, anchor peers and consenter endpoints, ``files``
+    the certificate paths; ``batch_timeout`` is the orderer's ``BatchTimeout``; ``raft`` the
+    etcdraft ``Options`` (omitted when ``None``; ignored under BFT, which has its own).
+
+    Raises :class:`UsageError` for BFT or Ed25519 on Fabric 2.x, for BFT with Ed25519, for a
+    channel without orderers or members (the topology validation normally refuses these first)
+    and for a ``batch_timeout`` that is not a positive Go duration.
     """
-    _check(plan)
-    orgs = {o.name: organization(o, cluster_domain=cluster_domain) for o in plan.orgs}
+    _check(plan, batch_timeout)
+    src = _Sources(addresses=addresses, files=files, batch_timeout=batch_timeout, raft=raft)
+    orgs = {o.name: organization(o, addresses=addresses, files=files) for o in plan.orgs}
     profiles: dict[str, Any] = {}
     for channel in plan.channels:
         profiles[profile_name(channel)] = {
             "Policies": CHANNEL_POLICIES,
             "Capabilities": channel_capabilities(plan),
-            "Orderer": _orderer_section(plan, channel, orgs, cluster_domain),
+            "Orderer": _orderer_section(plan, channel, orgs, src),
             "Application": {
                 "Organizations": [orgs[name] for name in channel.members],
                 "Policies": APPLICATION_POLICIES,
@@ -269,10 +366,18 @@ HEADER = (
 )
 
 
-def configtx_yaml(plan: Plan, *, cluster_domain: str = layout.DEFAULT_CLUSTER_DOMAIN) -> str:
-    """:func:`configtx` as YAML text (keys in a stable order, no anchors), with a header."""
+def configtx_yaml(
+    plan: Plan,
+    *,
+    addresses: Addresses,
+    files: ConfigtxFiles,
+    batch_timeout: str = BATCH_TIMEOUT,
+    raft: RaftOptions | None = None,
+) -> str:
+    """:func:`configtx` as YAML text (keys in a stable order, no anchors), with a header.
+    Same arguments and errors as :func:`configtx`."""
     body = yaml.dump(
-        configtx(plan, cluster_domain=cluster_domain),
+        configtx(plan, addresses=addresses, files=files, batch_timeout=batch_timeout, raft=raft),
         Dumper=_NoAliases,
         sort_keys=False,
         default_flow_style=False,

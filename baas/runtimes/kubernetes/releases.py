@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from baas.errors import OperationError
-
-CHART_DIR = Path(__file__).resolve().parents[2] / "charts" / "fabric"
+from baas.runtimes.kubernetes.helm import CHART_DIR
 
 
 @dataclass(frozen=True)

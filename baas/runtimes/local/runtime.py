@@ -1,0 +1,524 @@
+"""``baas up`` on this machine: a chain of ensures, each timed and reported.
+
+1. **config** — ports (allocated once, kept in ``ports.json``), the release's config folder
+   with Docker disabled, and the chaincode sources' dependencies (``npm ci`` once per
+   lockfile, in the background while the nodes start).
+2. **start** — every orderer and peer as a supervised process (supervisord: restarted with
+   backoff when it dies, one log per node), then each node's ``/healthz``.
+3. **channel** — genesis blocks (configtxgen, once), orderer joins, a leader, peer joins.
+4. **chaincode** — per member organisation a chaincode-as-a-service package and a supervised
+   chaincode server, then install, approve (each organisation with its own admin), commit and
+   Init where required.
+
+Every step reads what exists and acts only on the difference, so a second ``up`` changes
+nothing, and one after ``down`` restarts the nodes on their existing ledgers (no new genesis).
+State lives in ``$BAAS_HOME/networks/<name>/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from baas.errors import OperationError
+from baas.fabric import binaries, deliver, lifecycle
+from baas.fabric.binaries import FabricInstall
+from baas.network import chaincode as chaincode_ensures
+from baas.network import channels as channel_ensures
+from baas.network import configtx, genesis, packaging
+from baas.network.access import NetworkAccess
+from baas.network.changes import Change, Report
+from baas.network.crypto import CryptoTree
+from baas.nodeconfig import LOCAL, Tunables
+from baas.plan import ChaincodePlan, ChannelPlan, NodePlan, OrgPlan, Plan
+from baas.runtimes import Target
+from baas.runtimes.local import chaincode as chaincode_servers
+from baas.runtimes.local import logs as node_logs
+from baas.runtimes.local import nodes, ports
+from baas.runtimes.local.supervision import ProgramSpec, Supervisor
+
+CHAINCODE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """Choices outside the topology: where the topology file's folder is (chaincode paths are
+    relative to it), the Fabric install to run, how long nodes may take to become healthy,
+    and the timing tunables."""
+
+    topology_dir: Path
+    install: FabricInstall
+    timeout: float = 120.0
+    tunables: Tunables = LOCAL
+
+
+@dataclass
+class Phase:
+    """One step of ``up``: its name, how long it took and what it changed."""
+
+    name: str
+    seconds: float = 0.0
+    changes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "seconds": round(self.seconds, 3), "changes": self.changes}
+
+
+@dataclass
+class UpResult:
+    network: str
+    phases: list[Phase] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(p.changes for p in self.phases)
+
+    @property
+    def seconds(self) -> float:
+        return sum(p.seconds for p in self.phases)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "target": "local",
+            "changed": self.changed,
+            "seconds": round(self.seconds, 3),
+            "phases": [p.to_dict() for p in self.phases],
+        }
+
+
+class _Timer:
+    def __init__(self, result: UpResult, name: str) -> None:
+        self.phase = Phase(name)
+        result.phases.append(self.phase)
+        self._start = time.monotonic()
+
+    def add(self, changes: list[Change] | list[str]) -> None:
+        self.phase.changes += [str(c) for c in changes]
+
+    def __enter__(self) -> _Timer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.phase.seconds = time.monotonic() - self._start
+
+
+# ------------------------------------------------------------------------------ paths
+
+
+def _crypto(state_dir: Path) -> CryptoTree:
+    return CryptoTree(state_dir / "crypto")
+
+
+@dataclass(frozen=True)
+class LocalConfigtxFiles:
+    """configtx paths on this machine: straight into the PKI tree."""
+
+    plan: Plan
+    crypto: CryptoTree
+
+    def org_msp_dir(self, org: OrgPlan) -> str:
+        return str(self.crypto.org_msp(org))
+
+    def orderer_tls_cert(self, node: NodePlan) -> str:
+        return str(self.crypto.node(self.plan.org(node.org), node).tls_cert)
+
+    def orderer_sign_cert(self, node: NodePlan) -> str:
+        return str(self.crypto.node(self.plan.org(node.org), node).sign_cert)
+
+
+def configtx_yaml(
+    plan: Plan, *, state_dir: Path, addresses: ports.LocalAddresses, tunables: Tunables
+) -> str:
+    return configtx.configtx_yaml(
+        plan,
+        addresses=addresses,
+        files=LocalConfigtxFiles(plan, _crypto(state_dir)),
+        batch_timeout=tunables.batch_timeout,
+        raft=configtx.RaftOptions(
+            tick_interval=tunables.raft_tick_interval,
+            election_tick=tunables.raft_election_tick,
+            heartbeat_tick=tunables.raft_heartbeat_tick,
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------ chaincode
+
+
+def chaincode_program(org: OrgPlan, cc: ChaincodePlan) -> str:
+    """supervisord program name of ``org``'s server of ``cc``."""
+    return f"cc-{org.name}-{cc.channel}-{cc.name}".replace(".", "_")
+
+
+def _served(plan: Plan) -> list[tuple[OrgPlan, ChaincodePlan]]:
+    return [
+        (org, cc)
+        for cc in plan.chaincodes
+        for org in plan.orgs
+        if cc in packaging.served_chaincodes(plan, org)
+    ]
+
+
+def _prepare_all(
+    plan: Plan, topology_dir: Path, report: Report
+) -> dict[str, chaincode_servers.PreparedChaincode]:
+    prepared: dict[str, chaincode_servers.PreparedChaincode] = {}
+    for cc in plan.chaincodes:
+        source = chaincode_servers.detect((topology_dir / cc.path).resolve())
+        prepared[cc.name] = chaincode_servers.prepare(source, report=report)
+    return prepared
+
+
+def _server_specs(
+    plan: Plan,
+    *,
+    state_dir: Path,
+    addresses: ports.LocalAddresses,
+    prepared: dict[str, chaincode_servers.PreparedChaincode],
+) -> tuple[list[ProgramSpec], dict[tuple[str, str], chaincode_ensures.Package]]:
+    specs: list[ProgramSpec] = []
+    packages: dict[tuple[str, str], chaincode_ensures.Package] = {}
+    for org, cc in _served(plan):
+        pkg = packaging.org_package(org, cc, addresses=addresses)
+        packages[(org.name, cc.name)] = chaincode_ensures.Package(pkg.data, pkg.package_id)
+        command = chaincode_servers.server_command(
+            prepared[cc.name], package_id=pkg.package_id, address=pkg.address
+        )
+        name = chaincode_program(org, cc)
+        specs.append(
+            ProgramSpec(
+                name=name,
+                argv=command.argv,
+                env=command.env,
+                cwd=command.cwd,
+                log_file=node_logs.log_path(state_dir, name),
+            )
+        )
+    return specs, packages
+
+
+def _wait_listening(address: str, *, timeout: float) -> None:
+    host, _, port = address.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise OperationError(
+                    f"the chaincode server at {address} does not accept connections",
+                    hint="see its log with `baas logs FILE` (chaincode servers are listed)",
+                ) from None
+            time.sleep(0.05)
+
+
+# ------------------------------------------------------------------------------ up
+
+
+def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) -> UpResult:
+    """Bring ``plan`` up on this machine (see the module docstring); the PKI tree must exist
+    under ``state_dir/crypto``. Returns every phase with its timing and changes."""
+    result = UpResult(plan.network)
+    crypto = _crypto(state_dir)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        with _Timer(result, "config") as step:
+            table = ports.ensure_ports(plan, state_dir)
+            addresses = table.addresses
+            step.add([f"allocated {lis.describe()}" for lis in table.allocated])
+            prepared: Future[dict[str, chaincode_servers.PreparedChaincode]] = background.submit(
+                _prepare_all, plan, options.topology_dir, report
+            )
+        with _Timer(result, "start") as step:
+            started = nodes.ensure_nodes(
+                plan,
+                crypto_root=crypto.root,
+                install=options.install,
+                state_dir=state_dir,
+                addresses=addresses,
+                tunables=options.tunables,
+                report=report,
+                timeout=options.timeout,
+            )
+            step.add([f"{c.action} {c.name}" for c in started.changes])
+            step.add([f"wrote {name}" for name in started.config_written])
+        with NetworkAccess(plan, crypto, addresses) as access:
+            with _Timer(result, "channel") as step:
+                text = configtx_yaml(
+                    plan, state_dir=state_dir, addresses=addresses, tunables=options.tunables
+                )
+
+                def make_genesis(channel: ChannelPlan) -> bytes:
+                    block, made = genesis.ensure_genesis(
+                        configtxgen=options.install.configtxgen,
+                        configtx_yaml=text,
+                        channel=channel.name,
+                        profile=configtx.profile_name(channel),
+                        state_dir=state_dir,
+                    )
+                    if made:
+                        step.add([f"created genesis block of {channel.name}"])
+                    return block
+
+                step.add(
+                    channel_ensures.ensure_channels(access, genesis=make_genesis, report=report)
+                )
+            with _Timer(result, "chaincode") as step:
+                if plan.chaincodes:
+                    specs, packages = _server_specs(
+                        plan, state_dir=state_dir, addresses=addresses, prepared=prepared.result()
+                    )
+                    supervisor = Supervisor(state_dir)
+                    step.add(
+                        [
+                            f"{c.action} chaincode server {c.name}"
+                            for c in supervisor.ensure_programs(specs, scope="chaincode")
+                        ]
+                    )
+                    for cc in plan.chaincodes:
+                        own = {
+                            org.name: packages[(org.name, cc.name)]
+                            for org, c in _served(plan)
+                            if c == cc
+                        }
+                        step.add(
+                            chaincode_ensures.ensure_chaincode(
+                                access, cc, packages=own, report=report
+                            )
+                        )
+                    for org, cc in _served(plan):
+                        _wait_listening(
+                            str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT
+                        )
+    return result
+
+
+# ------------------------------------------------------------------------------ down, status
+
+
+@dataclass
+class DownResult:
+    network: str
+    stopped: list[str]
+    purged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "stopped": self.stopped, "purged": self.purged}
+
+
+def down(plan: Plan, *, state_dir: Path, purge: bool, report: Report) -> DownResult:
+    """Stop every process of the network (nodes, chaincode servers, the supervisor). Ledgers,
+    ports and the PKI stay, so the next ``up`` resumes; ``purge`` deletes the whole state
+    folder (ledgers, keys, logs) as well."""
+    supervisor = Supervisor(state_dir)
+    running = (
+        [name for name, state in supervisor.status().items() if state.running]
+        if supervisor.answers()
+        else []
+    )
+    if supervisor.shutdown():
+        report(f"stopped {len(running)} process(es) and their supervisor")
+    stopped = running
+    if purge and state_dir.exists():
+        shutil.rmtree(state_dir)
+        report(f"deleted {state_dir}")
+    return DownResult(plan.network, stopped, purge)
+
+
+@dataclass
+class ChannelStatus:
+    name: str
+    heights: dict[str, int | None]
+    chaincodes: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "heights": self.heights, "chaincodes": self.chaincodes}
+
+
+@dataclass
+class StatusResult:
+    network: str
+    nodes: list[dict[str, Any]]
+    chaincode_servers: list[dict[str, Any]]
+    channels: list[ChannelStatus]
+
+    @property
+    def running(self) -> bool:
+        return bool(self.nodes) and all(n.get("healthy") for n in self.nodes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "target": "local",
+            "running": self.running,
+            "nodes": self.nodes,
+            "chaincodeServers": self.chaincode_servers,
+            "channels": [c.to_dict() for c in self.channels],
+        }
+
+
+def _height(access: NetworkAccess, node: NodePlan, channel: str) -> int | None:
+    admin = access.admin(access.org_of(node))
+    target = access.peer(node).target if node.role == "peer" else access.orderer(node)
+    source: deliver.Source = "peer" if node.role == "peer" else "orderer"
+    try:
+        return deliver.height(access.connections, target, admin, channel=channel, source=source)
+    except OperationError:
+        return None
+
+
+def _channel_status(
+    access: NetworkAccess, channel: ChannelPlan, healthy: set[str]
+) -> ChannelStatus:
+    plan = access.plan
+    involved = channel_ensures.consenters(plan, channel) + channel_ensures.members(plan, channel)
+
+    def height_of(node: NodePlan) -> int | None:
+        return _height(access, node, channel.name) if node.fqdn in healthy else None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        heights = dict(zip([n.fqdn for n in involved], pool.map(height_of, involved), strict=True))
+    committed: list[dict[str, Any]] = []
+    members = [p for p in channel_ensures.members(plan, channel) if heights.get(p.fqdn)]
+    if members:
+        try:
+            found = lifecycle.committed_all(
+                access.peer(members[0]),
+                access.admin(access.org_of(members[0])),
+                channel=channel.name,
+            )
+        except OperationError:
+            found = []
+        committed = [{"name": d.name, "version": d.version, "sequence": d.sequence} for d in found]
+    return ChannelStatus(channel.name, heights, committed)
+
+
+def status(plan: Plan, *, state_dir: Path) -> StatusResult:
+    """Every node (pid, state, ports, health), every chaincode server, and per channel each
+    node's block height and the committed chaincodes. Read-only; nodes that are down show
+    ``healthy: false`` and no height."""
+    addresses = ports.load_addresses(state_dir)
+    node_states = nodes.node_status(plan, state_dir=state_dir, addresses=addresses)
+    supervisor_state = Supervisor(state_dir).status()
+    servers = [
+        {
+            "program": chaincode_program(org, cc),
+            "org": org.name,
+            "chaincode": cc.name,
+            "channel": cc.channel,
+            "address": str(addresses.chaincode(org, cc))
+            if addresses.has_chaincode(org, cc)
+            else None,
+            "state": supervisor_state[chaincode_program(org, cc)].state
+            if chaincode_program(org, cc) in supervisor_state
+            else "absent",
+        }
+        for org, cc in _served(plan)
+    ]
+    healthy = {n.name for n in node_states if n.healthy}
+    result = StatusResult(plan.network, [n.to_dict() for n in node_states], servers, [])
+    if not healthy:
+        return result
+    with NetworkAccess(plan, _crypto(state_dir), addresses) as access:
+        result.channels = [_channel_status(access, ch, healthy) for ch in plan.channels]
+    return result
+
+
+def logs(
+    plan: Plan, *, state_dir: Path, node: str | None, follow: bool, lines: int = 50
+) -> Iterator[str]:
+    """The last ``lines`` of one node's log (``node``: its FQDN, short program name or a
+    chaincode server program), or of every node's; ``follow`` keeps reading."""
+    names = nodes.program_names(plan) + [chaincode_program(o, c) for o, c in _served(plan)]
+    chosen = names if node is None else [n for n in names if node in (n, n.replace("_", "."))]
+    if node is not None and not chosen:
+        from baas.errors import UsageError
+
+        raise UsageError(
+            f"no node or chaincode server named {node!r} in network {plan.network}",
+            hint="choose one of: " + ", ".join(n.replace("_", ".") for n in names),
+        )
+    if follow and len(chosen) == 1:
+        yield from node_logs.follow(node_logs.log_path(state_dir, chosen[0]))
+        return
+    for name in chosen:
+        path = node_logs.log_path(state_dir, name)
+        if len(chosen) > 1:
+            yield f"==> {path} <=="
+        yield from node_logs.tail(path, lines)
+
+
+# ------------------------------------------------------------------------------ the Runtime
+
+
+@dataclass
+class ChangeList:
+    """What ``up`` would do locally (read-only)."""
+
+    network: str
+    items: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "target": "local", "changes": self.items}
+
+    def lines(self) -> list[str]:
+        return list(self.items)
+
+    def summary_line(self) -> str:
+        return f"{len(self.items)} change(s)" if self.items else "no changes: the network is up"
+
+
+@dataclass
+class LocalRuntime:
+    """The local runtime behind :class:`baas.runtimes.Runtime`. ``release`` is the pinned
+    Fabric release; ``fabric_bin`` an explicit Fabric folder (else FABRIC_BIN, the cache,
+    PATH)."""
+
+    state_dir: Path
+    topology_dir: Path
+    release: str
+    fabric_bin: Path | None = None
+    timeout: float | None = None
+    tunables: Tunables = LOCAL
+    target: Target = "local"
+    _install: FabricInstall | None = None
+
+    def install(self) -> FabricInstall:
+        if self._install is None:
+            self._install = binaries.find(self.release, fabric_bin=self.fabric_bin)
+        return self._install
+
+    def preflight(self, plan: Plan) -> None:
+        self.install()
+        for cc in plan.chaincodes:
+            chaincode_servers.detect((self.topology_dir / cc.path).resolve())
+
+    def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
+        options = LocalOptions(
+            topology_dir=self.topology_dir,
+            install=self.install(),
+            timeout=self.timeout or 120.0,
+            tunables=self.tunables,
+        )
+        return up(plan, state_dir=self.state_dir, options=options, report=report)
+
+    def down(self, plan: Plan, *, purge: bool, report: Report) -> DownResult:
+        return down(plan, state_dir=self.state_dir, purge=purge, report=report)
+
+    def status(self, plan: Plan) -> StatusResult:
+        return status(plan, state_dir=self.state_dir)
+
+    def changes(self, plan: Plan, *, crypto: Path) -> ChangeList:
+        state = status(plan, state_dir=self.state_dir)
+        items = [f"start {n['name']}" for n in state.nodes if not n.get("healthy")]
+        return ChangeList(plan.network, items)
+
+    def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
+        return logs(plan, state_dir=self.state_dir, node=node, follow=follow, lines=lines)

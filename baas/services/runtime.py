@@ -1,0 +1,138 @@
+"""Running a network: ``up``, ``down``, ``status``, ``logs``, ``plan`` against a target, for the
+CLI and the REST API alike. :func:`runtime_for` is the one place that picks a runtime.
+
+Each service takes a loaded topology (its warnings travel with the result), builds the plan
+once, and returns an :class:`~baas.services.results.Outcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pki
+import topology
+from baas import plan as planning
+from baas.home import crypto_dir, network_dir
+from baas.runtimes import Report, Result, Runtime, Target
+from baas.runtimes.kubernetes.runtime import KubeOptions, KubernetesRuntime
+from baas.runtimes.local.runtime import LocalRuntime
+from baas.services.results import Outcome
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class PKIResult:
+    """What ``ensure_pki`` did."""
+
+    root: Path
+    summary: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"crypto": str(self.root), "identities": dict(self.summary)}
+
+
+def ensure_pki(
+    loaded: topology.LoadedTopology, *, out: Path | None = None, report: Report = _quiet
+) -> PKIResult:
+    """Issue whatever crypto material the network lacks (idempotent); ``out`` defaults to
+    ``$BAAS_HOME/networks/<name>/crypto``."""
+    root = out or crypto_dir(loaded.network.metadata.name)
+    result = pki.generate(
+        root, planning.pki_org_specs(loaded.network), planning.pki_options(loaded.network)
+    )
+    summary = dict(result.summary())
+    text = ", ".join(f"{n} {action}" for action, n in summary.items())
+    report(f"pki {root}: {text or 'nothing to do'}")
+    return PKIResult(root, summary)
+
+
+def runtime_for(
+    target: Target,
+    loaded: topology.LoadedTopology,
+    *,
+    kube: KubeOptions | None = None,
+    fabric_bin: Path | None = None,
+    timeout: float | None = None,
+) -> Runtime:
+    """The runtime that runs ``loaded``'s network on ``target``."""
+    if target == "kubernetes":
+        return KubernetesRuntime(kube or KubeOptions())
+    name = loaded.network.metadata.name
+    return LocalRuntime(
+        state_dir=network_dir(name),
+        topology_dir=loaded.base_dir,
+        release=loaded.network.spec.fabric.pinned,
+        fabric_bin=fabric_bin,
+        timeout=timeout,
+    )
+
+
+def up(
+    loaded: topology.LoadedTopology,
+    *,
+    target: Target = "local",
+    kube: KubeOptions | None = None,
+    fabric_bin: Path | None = None,
+    timeout: float | None = None,
+    report: Report = _quiet,
+) -> Outcome[Result]:
+    """Bring the network up on ``target`` (idempotent). The runtime checks what it needs
+    (binaries, a cluster) before any key is issued, so a wrong setup writes nothing."""
+    plan = planning.build(loaded.network)
+    runtime = runtime_for(target, loaded, kube=kube, fabric_bin=fabric_bin, timeout=timeout)
+    runtime.preflight(plan)
+    crypto = ensure_pki(loaded, report=report).root
+    return Outcome("UpResult", runtime.up(plan, crypto=crypto, report=report), loaded.warnings)
+
+
+def down(
+    loaded: topology.LoadedTopology,
+    *,
+    target: Target = "local",
+    purge: bool = False,
+    kube: KubeOptions | None = None,
+    report: Report = _quiet,
+) -> Outcome[Result]:
+    """Stop the network; ``purge`` also deletes its data and key material."""
+    plan = planning.build(loaded.network)
+    runtime = runtime_for(target, loaded, kube=kube)
+    return Outcome("DownResult", runtime.down(plan, purge=purge, report=report), loaded.warnings)
+
+
+def status(
+    loaded: topology.LoadedTopology, *, target: Target = "local", kube: KubeOptions | None = None
+) -> Outcome[Result]:
+    """What runs for the network on ``target``."""
+    plan = planning.build(loaded.network)
+    return Outcome("Status", runtime_for(target, loaded, kube=kube).status(plan), loaded.warnings)
+
+
+def plan_changes(
+    loaded: topology.LoadedTopology, *, target: Target, kube: KubeOptions | None = None
+) -> Outcome[Result]:
+    """What ``up`` would change on ``target``, read-only (writes neither keys nor nodes)."""
+    plan = planning.build(loaded.network)
+    runtime = runtime_for(target, loaded, kube=kube)
+    crypto = crypto_dir(loaded.network.metadata.name)
+    return Outcome("ChangePlan", runtime.changes(plan, crypto=crypto), loaded.warnings)
+
+
+def logs(
+    loaded: topology.LoadedTopology,
+    *,
+    target: Target = "local",
+    node: str | None = None,
+    follow: bool = False,
+    lines: int = 50,
+    kube: KubeOptions | None = None,
+) -> Iterator[str]:
+    """Log lines of one node (or all)."""
+    plan = planning.build(loaded.network)
+    runtime = runtime_for(target, loaded, kube=kube)
+    return runtime.logs(plan, node=node, follow=follow, lines=lines)
