@@ -39,9 +39,16 @@ def _root(
 
 
 def _register() -> None:
-    from baas.cli import fabric_cmds, kube_cmds, pki_cmds, runtime_cmds, topology_cmds
+    from baas.cli import (
+        chaincode_cmds,
+        fabric_cmds,
+        kube_cmds,
+        pki_cmds,
+        runtime_cmds,
+        topology_cmds,
+    )
 
-    for module in (topology_cmds, pki_cmds, runtime_cmds, kube_cmds, fabric_cmds):
+    for module in (topology_cmds, pki_cmds, runtime_cmds, chaincode_cmds, kube_cmds, fabric_cmds):
         module.register(app)
 
 

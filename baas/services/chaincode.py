@@ -1,0 +1,173 @@
+"""Calling a deployed chaincode as one of the network's identities: ``invoke`` (endorsed by
+every member organisation of the channel, ordered, committed) and ``query`` (one peer).
+
+For people and scripts trying a network out (``make demo``); applications use a Fabric
+Gateway SDK. Both work on the local runtime's networks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import topology
+from baas import plan as planning
+from baas.errors import UsageError
+from baas.fabric import transactions
+from baas.fabric.identity import SigningIdentity
+from baas.home import network_dir
+from baas.network.access import NetworkAccess
+from baas.network.crypto import CryptoTree
+from baas.plan import ChaincodePlan, OrgPlan, Plan
+from baas.runtimes.local import ports
+from baas.services.results import Outcome
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A chaincode call: who called, what, and the chaincode's answer (UTF-8 text when it
+    decodes, else hex)."""
+
+    chaincode: str
+    channel: str
+    function: str
+    identity: str
+    result: bytes
+    tx_id: str | None = None
+    block: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.result.decode()
+        except UnicodeDecodeError:
+            return self.result.hex()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chaincode": self.chaincode,
+            "channel": self.channel,
+            "function": self.function,
+            "identity": self.identity,
+            "result": self.text,
+            "txId": self.tx_id,
+            "block": self.block,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _chaincode(plan: Plan, name: str) -> ChaincodePlan:
+    for cc in plan.chaincodes:
+        if cc.name == name:
+            return cc
+    known = ", ".join(cc.name for cc in plan.chaincodes) or "none"
+    raise UsageError(
+        f"network {plan.network} has no chaincode {name!r}", hint=f"chaincodes: {known}"
+    )
+
+
+def _members(plan: Plan, cc: ChaincodePlan) -> list[OrgPlan]:
+    channel = next(c for c in plan.channels if c.name == cc.channel)
+    return [plan.org(n) for n in channel.members]
+
+
+def _identity(
+    access: NetworkAccess, orgs: Sequence[OrgPlan], name: str | None
+) -> tuple[OrgPlan, SigningIdentity, str]:
+    """``name`` (``alice@org1.example.com``, ``Admin@…``) or the first member org's first user
+    (its admin when it has none)."""
+    for org in orgs:
+        for candidate in (org.admin, *org.users):
+            if name is None or candidate == name:
+                if candidate == org.admin and name is None and org.users:
+                    continue
+                ident = access.admin(org) if candidate == org.admin else access.user(org, candidate)
+                return org, ident, candidate
+    choices = ", ".join(i for o in orgs for i in (o.admin, *o.users))
+    raise UsageError(
+        f"{name!r} is not an identity of the channel's member organisations",
+        hint=f"use one of: {choices}",
+    )
+
+
+def _access(plan: Plan) -> NetworkAccess:
+    state = network_dir(plan.network)
+    return NetworkAccess(plan, CryptoTree(state / "crypto"), ports.load_addresses(state))
+
+
+def invoke(
+    loaded: topology.LoadedTopology,
+    *,
+    chaincode: str,
+    function: str,
+    args: Sequence[str] = (),
+    identity: str | None = None,
+) -> Outcome[CallResult]:
+    """Submit ``function(args)`` endorsed by one peer of every member organisation and wait
+    for the commit. Raises ``FabricError`` with the peers' own message when it fails."""
+    plan = planning.build(loaded.network)
+    cc = _chaincode(plan, chaincode)
+    orgs = _members(plan, cc)
+    start = time.monotonic()
+    with _access(plan) as access:
+        _, signer, name = _identity(access, orgs, identity)
+        done = transactions.submit(
+            [access.peer(o.anchor_peers[0]) for o in orgs],
+            signer,
+            channel=cc.channel,
+            chaincode=cc.name,
+            function=function,
+            args=list(args),
+        )
+    result = CallResult(
+        cc.name,
+        cc.channel,
+        function,
+        name,
+        done.result,
+        done.tx_id,
+        done.block,
+        time.monotonic() - start,
+    )
+    return Outcome("ChaincodeInvocation", result, loaded.warnings)
+
+
+def query(
+    loaded: topology.LoadedTopology,
+    *,
+    chaincode: str,
+    function: str,
+    args: Sequence[str] = (),
+    identity: str | None = None,
+    peer: str | None = None,
+) -> Outcome[CallResult]:
+    """Evaluate ``function(args)`` on one peer (``peer``'s FQDN, default the identity's
+    organisation's anchor peer); nothing is ordered."""
+    plan = planning.build(loaded.network)
+    cc = _chaincode(plan, chaincode)
+    orgs = _members(plan, cc)
+    start = time.monotonic()
+    with _access(plan) as access:
+        org, signer, name = _identity(access, orgs, identity)
+        nodes = [n for o in orgs for n in o.peers]
+        node = next((n for n in nodes if n.fqdn == peer), None)
+        if peer is not None and node is None:
+            raise UsageError(
+                f"{peer!r} is not a peer of the channel {cc.channel}",
+                hint="peers: " + ", ".join(n.fqdn for n in nodes),
+            )
+        answer = transactions.evaluate(
+            access.peer(node or org.anchor_peers[0]),
+            signer,
+            channel=cc.channel,
+            chaincode=cc.name,
+            function=function,
+            args=list(args),
+        )
+    result = CallResult(
+        cc.name, cc.channel, function, name, answer, seconds=time.monotonic() - start
+    )
+    return Outcome("ChaincodeQuery", result, loaded.warnings)
