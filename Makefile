@@ -6,11 +6,7 @@ venv:
 	@bash scripts/venv.sh
 
 demo: venv
-	.venv/bin/baas validate examples/*.yaml
-	.venv/bin/baas plan examples/two-orgs.yaml
-	.venv/bin/baas pki generate examples/two-orgs.yaml --out .demo/crypto
-	.venv/bin/baas pki status examples/two-orgs.yaml --out .demo/crypto
-	.venv/bin/baas render examples/two-orgs.yaml --out .demo/render --crypto .demo/crypto
+	bash scripts/demo.sh
 
 test: venv
 	bash scripts/test.sh
@@ -26,3 +22,4 @@ bench: venv
 	.venv/bin/python bench/topology_bench.py
 	.venv/bin/python bench/pki_bench.py
 	.venv/bin/python bench/render_bench.py
+	.venv/bin/python bench/up_bench.py --repeat 3
