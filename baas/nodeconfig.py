@@ -58,8 +58,10 @@ class NodeFiles:
     presents the organisation admin's TLS client certificate, issued by that CA.
     ``data_dir`` holds the ledger (peer: ``peer.fileSystemPath``; orderer: the file ledger,
     with ``etcdraft/wal`` and ``etcdraft/snapshot`` below it); ``config_dir`` is
-    ``FABRIC_CFG_PATH`` (holds core.yaml and orderer.yaml); ``builders_dir`` is the ccaas
-    builder folder containing ``bin/`` (peers only; ignored for orderers).
+    ``FABRIC_CFG_PATH`` (holds the node's core.yaml or orderer.yaml); ``builders_dir`` is the
+    ccaas builder folder containing ``bin/`` (peers only; ignored for orderers).
+    The local runtime's are in ``baas.runtimes.local.nodes.node_files``, the pods' in
+    ``baas.runtimes.kubernetes.pod_paths.pod_files``.
     """
 
     msp_dir: str
@@ -273,10 +275,11 @@ KUBERNETES = Tunables(
     raft_election_tick=10,
     raft_heartbeat_tick=1,
 )
-"""Close to what the chart ran with: Fabric's log format, its sample-config gossip timing
-and channel defaults (BatchTimeout 2 s, Raft 500 ms / 10 / 1), except the reconnect interval
-(5 s instead of 25 s: it bounds the cross-org gossip race described in :class:`Tunables`) and
-static leaders (in every preset)."""
+"""The Kubernetes runtime's preset (the env ``baas.runtimes.kubernetes.values`` writes for the
+chart's pods): Fabric's log format, its sample-config gossip timing and channel defaults
+(BatchTimeout 2 s, Raft 500 ms / 10 / 1), except the reconnect interval (5 s instead of 25 s: it
+bounds the cross-org gossip race described in :class:`Tunables`) and static leaders (in every
+preset)."""
 
 
 # ------------------------------------------------------------------------------ peers

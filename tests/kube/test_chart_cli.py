@@ -138,6 +138,15 @@ def test_render_vault_mode_with_extra_values(
     manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
     assert '"kv/data/supplychain/org1/peer0.org1.example.com"' in manifests
     assert 'image: "registry.local/hyperledger/fabric-peer:2.5.16"' in manifests
+    # logging.spec from --values reaches every node's env, over the spec baas computed.
+    configs = [
+        d["data"]
+        for d in yaml.safe_load_all(manifests)
+        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-env")
+    ]
+    assert len(configs) == 2
+    assert {c["FABRIC_LOGGING_SPEC"] for c in configs} == {"DEBUG"}
+    assert {p["env"]["FABRIC_LOGGING_SPEC"] for p in values["peers"]} == {"INFO"}
 
 
 def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(

@@ -19,10 +19,12 @@ import pytest
 import yaml
 
 import topology
+from baas import nodeconfig
 from baas import plan as planning
 from baas.errors import OperationError, UsageError
-from baas.runtimes.kubernetes import helm, namespaces, rendering
+from baas.runtimes.kubernetes import helm, namespaces, pod_paths, rendering
 from baas.runtimes.kubernetes import values as chart_values
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses
 from baas.secrets import kubernetes as kube_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +85,24 @@ def _pod_meta(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _by(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def _nodeconfig_env(plan: planning.Plan, node: planning.NodePlan) -> dict[str, str]:
+    """The env baas.nodeconfig gives ``node`` in a pod (what the local runtime's function
+    yields for the chart's paths, Service addresses and the KUBERNETES preset)."""
+    return nodeconfig.node_env(
+        plan,
+        node,
+        addresses=KubernetesAddresses(),
+        files=pod_paths.pod_files(node.role),
+        tunables=nodeconfig.KUBERNETES,
+    )
+
+
+def _config_maps(r: rendering.OrgRender) -> dict[str, dict[str, str]]:
+    """Node name → data of its ``<node>-env`` ConfigMap."""
+    maps = _by(_docs(r.manifests), "ConfigMap")
+    return {name.removesuffix("-env"): m["data"] for name, m in maps.items()}
 
 
 # --------------------------------------------------------------------------- lint
@@ -194,12 +214,16 @@ def test_nodes_services_and_volumes(example: Path, mode: str) -> None:
             assert container["resources"]["requests"] and container["resources"]["limits"]
             env = _by(docs, "ConfigMap")[f"{node.name}-env"]["data"]
             assert container["envFrom"] == [{"configMapRef": {"name": f"{node.name}-env"}}]
-            _check_env(env, node, org, sts)
+            _check_env(env, node, plan, sts)
 
 
 def _check_env(
-    env: dict[str, str], node: planning.NodePlan, org: planning.OrgPlan, sts: dict[str, Any]
+    env: dict[str, str], node: planning.NodePlan, plan: planning.Plan, sts: dict[str, Any]
 ) -> None:
+    # With the chart's default values the ConfigMap is exactly nodeconfig's env, keys sorted.
+    assert env == _nodeconfig_env(plan, node)
+    assert list(env) == sorted(env)
+    org = plan.org(node.org)
     host = f"{node.service}.{org.namespace}.svc.cluster.local"
     if node.role == "peer":
         assert env["CORE_PEER_ID"] == node.fqdn
@@ -212,6 +236,10 @@ def _check_env(
         assert env["CORE_OPERATIONS_LISTENADDRESS"] == "0.0.0.0:9443"
         assert "ccaas_builder" in env["CORE_CHAINCODE_EXTERNALBUILDERS"]
         assert env["FABRIC_CFG_PATH"] == "/etc/hyperledger/fabric-config"
+        assert env["CORE_PEER_FILESYSTEMPATH"] == "/var/hyperledger/production"
+        assert env["CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG"] == (
+            f'{{"namespace":"{org.namespace}","peername":"{node.name}"}}'
+        )
         init = sts["spec"]["template"]["spec"]["initContainers"]
         assert [c["name"] for c in init] == ["core-config"]
         assert "unix:///var/run/docker.sock" in init[0]["command"][2]
@@ -225,9 +253,41 @@ def _check_env(
         assert env["ORDERER_ADMIN_TLS_ENABLED"] == "true"
         assert env["ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED"] == "true"
         assert env["ORDERER_OPERATIONS_LISTENADDRESS"] == "0.0.0.0:9443"
+        assert env["ORDERER_FILELEDGER_LOCATION"] == "/var/hyperledger/production/orderer"
+        assert env["ORDERER_CONSENSUS_WALDIR"] == "/var/hyperledger/production/orderer/etcdraft/wal"
     for key, value in env.items():
         if key.endswith(("_FILE", "_CERTIFICATE", "_PRIVATEKEY", "DIR", "PATH")) and "/" in value:
             assert value.startswith("/"), f"{key} must be absolute"
+
+
+@pytest.mark.parametrize(("example", "mode"), list(_cases()))
+def test_chart_mounts_what_pod_files_names(example: Path, mode: str) -> None:
+    """The paths in every node's env (baas.runtimes.kubernetes.pod_paths) are where the chart
+    mounts the identity, the data volume and the peer's config folder."""
+    for r in _renders(example, mode):
+        for name, sts in _by(_docs(r.manifests), "StatefulSet").items():
+            role = sts["spec"]["template"]["metadata"]["labels"][namespaces.LABEL_COMPONENT]
+            files = pod_paths.pod_files(role)
+            spec = sts["spec"]["template"]["spec"]
+            mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+            crypto = str(Path(files.msp_dir).parent)
+            assert crypto == pod_paths.CRYPTO_DIR
+            for path in (files.tls_cert, files.tls_key, files.tls_ca):
+                assert path.startswith(f"{crypto}/tls/")
+            if mode == "kubernetes":
+                assert mounts["crypto"] == crypto
+            else:
+                annotations = sts["spec"]["template"]["metadata"]["annotations"]
+                assert annotations["vault.hashicorp.com/secret-volume-path"] == crypto
+            data = mounts["data"]
+            assert files.data_dir == data or files.data_dir.startswith(f"{data}/"), name
+            if role == "peer":
+                assert mounts["fabric-config"] == files.config_dir
+                script = spec["initContainers"][0]["command"][2]
+                assert f"> {files.config_dir}/core.yaml" in script
+            else:
+                assert "fabric-config" not in mounts  # the image's own FABRIC_CFG_PATH
+                assert files.config_dir == pod_paths.IMAGE_CONFIG_DIR
 
 
 @pytest.mark.parametrize(("example", "mode"), list(_cases()))
@@ -315,6 +375,7 @@ def test_helm_test_hooks_check_each_peer(example: Path, mode: str) -> None:
             assert env["CORE_PEER_ADDRESS"] == (
                 f"{peer.service}.{org.namespace}.svc.cluster.local:7051"
             )
+            assert env["CORE_PEER_ADDRESS"] == _nodeconfig_env(plan, peer)["CORE_PEER_ADDRESS"]
             assert env["CORE_PEER_LOCALMSPID"] == org.msp_id
             assert env["CORE_PEER_MSPCONFIGPATH"] == "/etc/hyperledger/crypto/msp"
 
@@ -458,6 +519,84 @@ def test_every_peer_pulls_blocks_from_the_orderers_itself(version: str) -> None:
         env = configs[f"{peer.name}-env"]["data"]
         assert env["CORE_PEER_GOSSIP_USELEADERELECTION"] == "false", peer.name
         assert env["CORE_PEER_GOSSIP_ORGLEADER"] == "true", peer.name
+        assert env["CORE_PEER_DELIVERYCLIENT_BLOCKGOSSIPENABLED"] == "false", peer.name
+        assert env == _nodeconfig_env(plan, peer)
+
+
+CHART_SETTINGS: dict[str, Any] = {
+    "logging": {"spec": "info:gossip=debug", "format": "%{level} %{message}"},
+    "peer": {
+        "gateway": False,
+        "extraEnv": {"CORE_PEER_GOSSIP_PULLINTERVAL": "10s", "CORE_PEER_KEEPALIVE_MININTERVAL": 60},
+    },
+    "orderer": {"extraEnv": {"ORDERER_GENERAL_KEEPALIVE_SERVERINTERVAL": "3m"}},
+}
+
+
+@pytest.mark.parametrize("example", ["two-orgs.yaml", "bft.yaml"])
+def test_node_env_is_nodeconfig_with_the_chart_settings_on_top(example: str) -> None:
+    """Each ConfigMap is baas.nodeconfig's env of that node, then logging.*, peer.gateway and
+    the role's extraEnv (added or overriding, as strings); a changed env rolls the pod."""
+    plan = _plan(ROOT / "examples" / example)
+    for org in plan.orgs:
+        default = _render_one(example, org.name)
+        tuned = _render_one(example, org.name, CHART_SETTINGS)
+        maps = _config_maps(tuned)
+        assert sorted(maps) == sorted(n.name for n in org.nodes)
+        for node in org.nodes:
+            expected = {
+                **_nodeconfig_env(plan, node),
+                "FABRIC_LOGGING_SPEC": "info:gossip=debug",
+                "FABRIC_LOGGING_FORMAT": "%{level} %{message}",
+            }
+            if node.role == "peer":
+                expected |= {
+                    "CORE_PEER_GATEWAY_ENABLED": "false",
+                    "CORE_PEER_GOSSIP_PULLINTERVAL": "10s",
+                    "CORE_PEER_KEEPALIVE_MININTERVAL": "60",
+                }
+            else:
+                expected["ORDERER_GENERAL_KEEPALIVE_SERVERINTERVAL"] = "3m"
+            assert maps[node.name] == expected, node.fqdn
+            assert list(maps[node.name]) == sorted(expected)
+            assert _config_maps(default)[node.name] == _nodeconfig_env(plan, node)
+            checksums = [
+                _by(_docs(r.manifests), "StatefulSet")[node.name]["spec"]["template"]["metadata"][
+                    "annotations"
+                ]["checksum/config"]
+                for r in (default, tuned)
+            ]
+            assert checksums[0] != checksums[1]
+
+
+def test_node_without_env_is_refused(tmp_path: Path) -> None:
+    """env is baas's: the schema requires it, and the chart fails without it even when the
+    schema is skipped."""
+    plan = _plan(ROOT / "examples" / "minimal.yaml")
+    org = plan.org("org1")
+    values = chart_values.org_values(plan, org)
+    bare = [{k: v for k, v in n.items() if k != "env"} for n in values["peers"]]
+    with pytest.raises(OperationError) as caught:
+        _render_one("minimal.yaml", "org1", {"peers": bare})
+    assert "env is required" in caught.value.message
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump({**values, "peers": bare}))
+    with pytest.raises(OperationError) as caught:
+        helm.run(
+            [
+                "template",
+                "org1",
+                str(helm.CHART_DIR),
+                "-n",
+                org.namespace,
+                "-f",
+                str(path),
+                "--skip-schema-validation",
+            ],
+            what="rendering without env",
+            hint="",
+        )
+    assert 'peers entry "peer0" has no env' in caught.value.message
 
 
 def test_fabric_3_release_is_used_for_bft_example() -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 import topology
+from baas import nodeconfig
 from baas import plan as planning
 from baas.errors import OperationError, UsageError
-from baas.runtimes.kubernetes import helm, rendering
+from baas.runtimes.kubernetes import helm, pod_paths, rendering
 from baas.runtimes.kubernetes import values as chart_values
-from baas.runtimes.kubernetes.addresses import chaincode_service_name
+from baas.runtimes.kubernetes.addresses import KubernetesAddresses, chaincode_service_name
 from baas.secrets import kubernetes as kube_secrets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,7 +37,10 @@ def test_org_values_carry_names_from_plan_and_secret_store() -> None:
     }
     assert values["network"]["fabricRelease"] == "2.5.16"
     assert [p["name"] for p in values["peers"]] == ["peer0", "peer1"]
-    peer0 = values["peers"][0]
+    peer0 = dict(values["peers"][0])
+    assert peer0.pop("env") == chart_values.node_env(
+        plan, org.peers[0], cluster_domain="cluster.local"
+    )
     names = kube_secrets.secret_names("peer0.org1.example.com")
     assert peer0 == {
         "name": "peer0",
@@ -58,6 +62,84 @@ def test_org_values_carry_names_from_plan_and_secret_store() -> None:
     )
     assert values["secrets"]["kubernetes"]["tlsKeys"]["key"] == kube_secrets.TLS_KEYS["tls_key"]
     assert chart_values.key_material_paths(values) == []
+
+
+def _expected_env(plan: planning.Plan, node: planning.NodePlan, domain: str) -> dict[str, str]:
+    """A node's env built from its parts (pod paths, Service addresses, the KUBERNETES preset)
+    without going through the values module."""
+    return nodeconfig.node_env(
+        plan,
+        node,
+        addresses=KubernetesAddresses(cluster_domain=domain),
+        files=pod_paths.pod_files(node.role),
+        tunables=nodeconfig.KUBERNETES,
+    )
+
+
+@pytest.mark.parametrize("example", ["two-orgs.yaml", "bft.yaml", "minimal.yaml"])
+@pytest.mark.parametrize("domain", ["cluster.local", "k8s.internal"])
+def test_every_node_entry_carries_its_nodeconfig_env(example: str, domain: str) -> None:
+    plan = _plan(example)
+    options = chart_values.ValuesOptions(cluster_domain=domain)
+    for org in plan.orgs:
+        values = chart_values.org_values(plan, org, options)
+        entries = values["peers"] + values["orderers"]
+        assert [e["fqdn"] for e in entries] == [n.fqdn for n in org.peers + org.orderers]
+        for entry, node in zip(entries, org.peers + org.orderers, strict=True):
+            env = entry["env"]
+            assert env == _expected_env(plan, node, domain)
+            assert list(env) == sorted(env)
+            assert all(isinstance(v, str) for v in env.values())
+            host = f"{node.service}.{org.namespace}.svc.{domain}"
+            if node.role == "peer":
+                assert env["CORE_PEER_ADDRESS"] == f"{host}:7051"
+                others = [p for p in org.peers if p != node] or [node]
+                assert env["CORE_PEER_GOSSIP_BOOTSTRAP"] == " ".join(
+                    f"{p.service}.{org.namespace}.svc.{domain}:7051" for p in others
+                )
+        assert chart_values.key_material_paths(values) == []
+
+
+def test_pod_files_are_what_the_chart_mounts() -> None:
+    peer, orderer = pod_paths.pod_files("peer"), pod_paths.pod_files("orderer")
+    assert peer == nodeconfig.NodeFiles(
+        msp_dir="/etc/hyperledger/crypto/msp",
+        tls_cert="/etc/hyperledger/crypto/tls/server.crt",
+        tls_key="/etc/hyperledger/crypto/tls/server.key",
+        tls_ca="/etc/hyperledger/crypto/tls/ca.crt",
+        data_dir="/var/hyperledger/production",
+        config_dir="/etc/hyperledger/fabric-config",
+        builders_dir="/opt/hyperledger/ccaas_builder",
+    )
+    assert orderer == nodeconfig.NodeFiles(
+        msp_dir="/etc/hyperledger/crypto/msp",
+        tls_cert="/etc/hyperledger/crypto/tls/server.crt",
+        tls_key="/etc/hyperledger/crypto/tls/server.key",
+        tls_ca="/etc/hyperledger/crypto/tls/ca.crt",
+        data_dir="/var/hyperledger/production/orderer",
+        config_dir="/etc/hyperledger/fabric",
+        builders_dir="",
+    )
+
+
+def test_orderer_ledger_wal_and_snapshots_stay_where_the_chart_had_them() -> None:
+    plan = _plan("two-orgs.yaml")
+    orderer = plan.org("ordererorg").orderers[0]
+    env = chart_values.node_env(plan, orderer, cluster_domain="cluster.local")
+    assert env["ORDERER_FILELEDGER_LOCATION"] == "/var/hyperledger/production/orderer"
+    assert env["ORDERER_CONSENSUS_WALDIR"] == "/var/hyperledger/production/orderer/etcdraft/wal"
+    assert (
+        env["ORDERER_CONSENSUS_SNAPDIR"] == "/var/hyperledger/production/orderer/etcdraft/snapshot"
+    )
+    assert env["ORDERER_GENERAL_LISTENADDRESS"] == "0.0.0.0"
+    assert env["FABRIC_CFG_PATH"] == "/etc/hyperledger/fabric"
+    assert "FABRIC_LOGGING_FORMAT" not in env  # Fabric's own, as the chart ran
+
+
+def test_node_env_refuses_a_node_of_another_plan() -> None:
+    other = _plan("minimal.yaml").org("org1").peers[0]
+    with pytest.raises(UsageError):
+        chart_values.node_env(_plan("two-orgs.yaml"), other, cluster_domain="cluster.local")
 
 
 def test_orderer_org_serves_no_chaincode_and_expects_no_channels() -> None:

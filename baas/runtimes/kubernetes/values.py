@@ -5,6 +5,13 @@ only (nodes, Services, Secret names, Vault role and paths) — never key materia
 from the Secrets baas writes (:mod:`baas.secrets.kubernetes`) or from Vault.
 
 One release per organisation: release name :func:`release_name`, namespace ``org.namespace``.
+
+Each peer and orderer entry carries ``env``: the node's complete ``CORE_*`` / ``ORDERER_*``
+environment from :func:`baas.nodeconfig.node_env` (the function the local runtime starts its
+processes with), for the pod paths of :func:`~baas.runtimes.kubernetes.pod_paths.pod_files`, the
+Service addresses of :class:`~baas.runtimes.kubernetes.addresses.KubernetesAddresses` and the
+:data:`~baas.nodeconfig.KUBERNETES` tunables. The chart renders it as the node's ConfigMap and
+adds only its own settings on top (``logging.*``, ``peer.gateway``, ``*.extraEnv``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from baas import nodeconfig
 from baas.errors import UsageError
 from baas.network.packaging import package_ids, served_chaincodes
 from baas.plan import NodePlan, OrgPlan, Plan
@@ -22,6 +30,7 @@ from baas.runtimes.kubernetes.addresses import (
     KubernetesAddresses,
     chaincode_service_name,
 )
+from baas.runtimes.kubernetes.pod_paths import pod_files
 from baas.secrets import kubernetes as kube_secrets
 from baas.secrets import vault_policies
 
@@ -86,7 +95,23 @@ def _identity(node_or_name: NodePlan | str) -> dict[str, str]:
     return {"identity": identity, "mspSecret": secrets.msp, "tlsSecret": secrets.tls}
 
 
-def _node(node: NodePlan, digests: Mapping[str, str]) -> dict[str, Any]:
+def node_env(plan: Plan, node: NodePlan, *, cluster_domain: str) -> dict[str, str]:
+    """The environment of ``node``'s container (its ``env`` in the values), sorted by name:
+    :func:`baas.nodeconfig.node_env` with the pod paths, Service addresses in
+    ``cluster_domain`` and the :data:`~baas.nodeconfig.KUBERNETES` tunables. Pure; paths and
+    names only, never key material. Raises UsageError when ``node`` is not in ``plan``."""
+    return nodeconfig.node_env(
+        plan,
+        node,
+        addresses=KubernetesAddresses(cluster_domain=cluster_domain),
+        files=pod_files(node.role),
+        tunables=nodeconfig.KUBERNETES,
+    )
+
+
+def _node(
+    plan: Plan, node: NodePlan, *, digests: Mapping[str, str], cluster_domain: str
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": node.name, "fqdn": node.fqdn, "service": node.service}
     if node.role == "peer":
         entry["anchor"] = node.anchor
@@ -94,6 +119,7 @@ def _node(node: NodePlan, digests: Mapping[str, str]) -> dict[str, Any]:
     digest = digests.get(node.fqdn)
     if digest:
         entry["identityDigest"] = digest
+    entry["env"] = node_env(plan, node, cluster_domain=cluster_domain)
     return entry
 
 
@@ -110,11 +136,16 @@ def org_values(
     (:func:`pki.digests.identity_digests`); a node found there gets ``identityDigest``, which
     the chart puts on its pod template (:data:`IDENTITY_DIGEST_ANNOTATION`) so that a renewed
     certificate restarts that node. Nodes not found there (and every node when it is ``None``)
-    get no digest. Raises UsageError when the network or organisation name cannot form a Vault role
-    name (see :func:`baas.secrets.vault_policies.org_access_name`).
+    get no digest. Every node gets ``env`` (:func:`node_env`, addresses in
+    ``options.cluster_domain``). Raises UsageError when the network or organisation name cannot
+    form a Vault role name (see :func:`baas.secrets.vault_policies.org_access_name`).
     """
     opts = options or ValuesOptions()
     digests = identity_digests or {}
+
+    def node(n: NodePlan) -> dict[str, Any]:
+        return _node(plan, n, digests=digests, cluster_domain=opts.cluster_domain)
+
     channels = [ch.name for ch in plan.channels if org.name in ch.members and org.peers]
     return {
         "global": {"imageRegistry": opts.image_registry},
@@ -132,8 +163,8 @@ def org_values(
             "domain": org.domain,
             "namespace": org.namespace,
         },
-        "peers": [_node(p, digests) for p in org.peers],
-        "orderers": [_node(o, digests) for o in org.orderers],
+        "peers": [node(p) for p in org.peers],
+        "orderers": [node(o) for o in org.orderers],
         "admin": _identity(org.admin),
         "channels": channels,
         "chaincodes": [

@@ -118,7 +118,10 @@ repository; a digest wins over the tag; the tag defaults to the pinned Fabric re
 {{- printf "%s.%s.svc.%s" .service .root.Release.Namespace .root.Values.clusterDomain }}
 {{- end }}
 
-{{/* Where identities are mounted inside pods (both secret modes use the same layout). */}}
+{{/*
+Where identities are mounted inside pods (both secret modes use the same layout). The nodes' env
+names files below it: keep it equal to baas/runtimes/kubernetes/pod_paths.py CRYPTO_DIR.
+*/}}
 {{- define "fabric.cryptoDir" -}}
 /etc/hyperledger/crypto
 {{- end }}

@@ -1,5 +1,8 @@
 {{/*
 A peer or orderer: a one-replica StatefulSet with its ledger on a PersistentVolumeClaim.
+Its environment is the node's ConfigMap (fabric.nodeEnv): the paths it names are the mounts
+below (the data volume, fabric-config, the crypto dir); baas/runtimes/kubernetes/pod_paths.py
+holds the same paths.
 Context: dict "root" $ "node" <peers/orderers entry> "role" "peer"|"orderer".
 */}}
 {{- define "fabric.nodeStatefulSet" -}}
@@ -9,7 +12,7 @@ Context: dict "root" $ "node" <peers/orderers entry> "role" "peer"|"orderer".
 {{- $settings := index $root.Values $role }}
 {{- $image := index $root.Values.images $role }}
 {{- $ctx := dict "root" $root "component" $role "node" $node.name }}
-{{- $env := ternary (include "fabric.peerEnv" (dict "root" $root "node" $node)) (include "fabric.ordererEnv" (dict "root" $root "node" $node)) (eq $role "peer") }}
+{{- $env := include "fabric.nodeEnv" (dict "root" $root "node" $node "role" $role) }}
 {{- $ident := dict "root" $root "ident" $node "tls" true "config" $env }}
 apiVersion: apps/v1
 kind: StatefulSet
