@@ -223,6 +223,31 @@ def _wait_listening(address: str, *, timeout: float) -> None:
 # ------------------------------------------------------------------------------ up
 
 
+def _ensure_chaincodes(
+    plan: Plan,
+    access: NetworkAccess,
+    *,
+    state_dir: Path,
+    prepared: dict[str, chaincode_servers.PreparedChaincode],
+    step: _Timer,
+    report: Report,
+) -> None:
+    """Chaincode servers (exactly the plan's: servers of chaincodes gone from the topology
+    stop), then each chaincode's lifecycle, then a check that every server listens."""
+    addresses = access.addresses
+    assert isinstance(addresses, ports.LocalAddresses)
+    specs, packages = _server_specs(
+        plan, state_dir=state_dir, addresses=addresses, prepared=prepared
+    )
+    changes = Supervisor(state_dir).ensure_programs(specs, scope="chaincode")
+    step.add([f"{c.action} chaincode server {c.name}" for c in changes])
+    for cc in plan.chaincodes:
+        own = {org.name: packages[(org.name, c.name)] for org, c in _served(plan) if c == cc}
+        step.add(chaincode_ensures.ensure_chaincode(access, cc, packages=own, report=report))
+    for org, cc in _served(plan):
+        _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT)
+
+
 def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) -> UpResult:
     """Bring ``plan`` up on this machine (see the module docstring); the PKI tree must exist
     under ``state_dir/crypto``. Returns every phase with its timing and changes."""
@@ -271,32 +296,14 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                     channel_ensures.ensure_channels(access, genesis=make_genesis, report=report)
                 )
             with _Timer(result, "chaincode") as step:
-                if plan.chaincodes:
-                    specs, packages = _server_specs(
-                        plan, state_dir=state_dir, addresses=addresses, prepared=prepared.result()
-                    )
-                    supervisor = Supervisor(state_dir)
-                    step.add(
-                        [
-                            f"{c.action} chaincode server {c.name}"
-                            for c in supervisor.ensure_programs(specs, scope="chaincode")
-                        ]
-                    )
-                    for cc in plan.chaincodes:
-                        own = {
-                            org.name: packages[(org.name, cc.name)]
-                            for org, c in _served(plan)
-                            if c == cc
-                        }
-                        step.add(
-                            chaincode_ensures.ensure_chaincode(
-                                access, cc, packages=own, report=report
-                            )
-                        )
-                    for org, cc in _served(plan):
-                        _wait_listening(
-                            str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT
-                        )
+                _ensure_chaincodes(
+                    plan,
+                    access,
+                    state_dir=state_dir,
+                    prepared=prepared.result(),
+                    step=step,
+                    report=report,
+                )
     return result
 
 
