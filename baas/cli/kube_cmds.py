@@ -1,13 +1,18 @@
-"""``baas render``: the Kubernetes manifests of a topology, as files (nothing is applied)."""
+"""``baas render``: the Kubernetes manifests of a topology, as files (nothing is applied); a thin
+wrapper over :func:`baas.services.render`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from baas.cli import output
 from baas.cli.options import Format, SecretsOpt
+
+if TYPE_CHECKING:
+    from baas.services.render import RenderedFiles
 
 
 def render(
@@ -52,58 +57,53 @@ def render(
 ) -> None:
     """Write each organisation's Helm values and its rendered manifests (real `helm template`
     of charts/fabric), plus the namespaces and NetworkPolicies, under --out."""
-    import topology
-    from baas import plan as planning
-    from baas.home import crypto_dir
-    from baas.runtimes.kubernetes import rendering
-    from baas.runtimes.kubernetes.values import SecretsMode, ValuesOptions
+    from baas import services
 
-    loaded = topology.load(file)
-    for diag in loaded.warnings:
-        output.err.print(diag.render(), markup=False)
-    the_plan = planning.build(loaded.network)
-    extra = rendering.load_values_files(values)
-    mode: SecretsMode = secrets_mode.value
-    options = ValuesOptions(
-        secrets_mode=mode,
+    loaded = services.load(file)
+    output.print_warnings(loaded.warnings)
+    rendered = services.render(
+        loaded,
+        out=out,
+        crypto=crypto,
+        values_files=values,
+        secrets_mode=secrets_mode.value,
         vault_mount=vault_mount,
         vault_auth_path=vault_auth_path,
         image_registry=image_registry,
-    )
-    result = rendering.render(
-        the_plan,
-        out,
-        options=options,
-        extra_values=extra,
-        crypto_root=crypto or crypto_dir(the_plan.network),
         workers=workers or None,
-    )
+    ).value
     if fmt is Format.json:
-        output.print_json(
-            {
-                "out": str(result.out_dir),
-                "organizations": list(result.orgs),
-                "files": [{"path": f.path, "action": f.action} for f in result.files],
-                "missing": list(result.missing_hooks),
-                "seconds": round(result.seconds, 3),
-            }
-        )
+        output.print_json(_json(rendered))
         return
-    for change in result.files:
+    _text(rendered, out)
+
+
+def _json(rendered: RenderedFiles) -> dict[str, Any]:
+    """The ``-o json`` document (its shape predates :meth:`RenderedFiles.to_dict`, kept)."""
+    result = rendered.result
+    return {
+        "out": str(result.out_dir),
+        "organizations": list(result.orgs),
+        "files": [{"path": f.path, "action": f.action} for f in result.files],
+        "missing": list(result.missing_hooks),
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def _text(rendered: RenderedFiles, out: Path) -> None:
+    """What changed, one line per file, then a summary line (on stderr)."""
+    for change in rendered.files:
         if change.action != "unchanged":
             output.err.print(f"{change.action:<9} {out / change.path}", markup=False)
-    for hook in result.missing_hooks:
+    for hook in rendered.result.missing_hooks:
         output.err.print(
             f"note: {hook} is not available yet; its manifests were not written", markup=False
         )
-    counts = {
-        a: sum(1 for f in result.files if f.action == a)
-        for a in ("created", "updated", "removed", "unchanged")
-    }
-    summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+    summary = ", ".join(f"{n} {a}" for a, n in rendered.counts.items() if n)
+    orgs = rendered.result.orgs
     output.err.print(
-        f"[green]ok[/green] rendered {len(result.orgs)} organisation"
-        f"{'' if len(result.orgs) == 1 else 's'} into {out} in {result.seconds:.2f}s "
+        f"[green]ok[/green] rendered {len(orgs)} organisation"
+        f"{'' if len(orgs) == 1 else 's'} into {out} in {rendered.result.seconds:.2f}s "
         f"({summary or 'no files'})"
     )
 

@@ -1,9 +1,8 @@
 """``baas pki``: generate, inspect, renew and revoke a network's crypto material.
 
-Every command reads the topology file, derives what the PKI must issue (``baas.plan``) and works
-on the crypto folder (default ``$BAAS_HOME/networks/<name>/crypto``; ``BAAS_HOME`` defaults to
-``~/.baas``). Humans get tables on stderr; ``-o json`` writes data to stdout. Key material is
-never printed.
+Thin wrappers over :mod:`baas.services.pki`: the crypto folder defaults to
+``$BAAS_HOME/networks/<name>/crypto`` (``BAAS_HOME`` defaults to ``~/.baas``). Humans get tables
+on stderr; ``-o json`` writes data to stdout. Key material is never printed.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ from baas.cli.options import Format
 from baas.errors import UsageError
 
 if TYPE_CHECKING:
-    from pki import PKIResult, ProgressCallback
-    from pki.spec import OrgSpec, PKIOptions
+    import topology
+    from baas.services.pki import PKIChanges
+    from pki import ProgressCallback
 
 pki_app = typer.Typer(
     name="pki",
@@ -45,35 +45,13 @@ OUT_OPT = typer.Option(
 FMT_OPT = typer.Option(Format.text, "-o", "--output", help="text or json.")
 
 
-def default_crypto_dir(network_name: str) -> Path:
-    """``$BAAS_HOME/networks/<name>/crypto`` with ``BAAS_HOME`` defaulting to ``~/.baas``."""
-    from baas.home import crypto_dir
+def _load(file: Path) -> topology.LoadedTopology:
+    """The topology ``file``, its warnings printed once (on stderr)."""
+    from baas import services
 
-    return crypto_dir(network_name)
-
-
-def _load(file: Path, out: Path | None) -> tuple[list[OrgSpec], PKIOptions, Path]:
-    """(org specs, options, crypto root) for the topology ``file``."""
-    import topology
-    from baas import plan
-
-    loaded = topology.load(file)
-    for diag in loaded.warnings:
-        output.err.print(diag.render(), markup=False)
-    network = loaded.network
-    options = plan.pki_options(network)
-    if options.key_algorithm == "Ed25519" and network.spec.fabric.version != "3.1":
-        raise UsageError(
-            "Ed25519 keys need Fabric 3.1",
-            hint='set spec.fabric.version to "3.1" or spec.pki.keyAlgorithm to P-256',
-        )
-    root = out if out is not None else default_crypto_dir(network.metadata.name)
-    return plan.pki_org_specs(network), options, root
-
-
-def _require_tree(root: Path) -> None:
-    if not root.is_dir():
-        raise UsageError(f"no crypto material at {root}", hint="run `baas pki generate FILE` first")
+    loaded = services.load(file)
+    output.print_warnings(loaded.warnings)
+    return loaded
 
 
 @contextmanager
@@ -102,24 +80,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield report
 
 
-def _report(result: PKIResult, fmt: Format, verb: str) -> None:
+def _report(result: PKIChanges, fmt: Format, verb: str) -> None:
     if fmt is Format.json:
-        output.print_json(
-            {
-                "root": str(result.root),
-                "summary": result.summary(),
-                "changes": [
-                    {
-                        "org": c.org,
-                        "holder": c.holder,
-                        "item": c.item,
-                        "action": c.action,
-                        "detail": c.detail,
-                    }
-                    for c in result.changes
-                ],
-            }
-        )
+        output.print_json(result.to_dict())
         return
     changed = [c for c in result.changes if c.action != "kept"]
     if changed:
@@ -129,28 +92,27 @@ def _report(result: PKIResult, fmt: Format, verb: str) -> None:
         output.err.print(table)
         if len(changed) > MAX_ROWS:
             output.err.print(f"… and {len(changed) - MAX_ROWS} more (use -o json for all)")
-    counts = ", ".join(f"{n} {action}" for action, n in result.summary().items()) or "nothing"
+    counts = ", ".join(f"{n} {action}" for action, n in result.summary.items()) or "nothing"
     output.err.print(f"{verb} {result.root}: {counts}", markup=False)
 
 
 def generate_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = FMT_OPT) -> None:
     """Create missing CAs and identities; keep everything still valid byte for byte."""
-    from pki import generate
+    from baas import services
 
-    orgs, options, root = _load(file, out)
+    loaded = _load(file)
     with _progress(fmt is Format.text) as progress:
-        result = generate(root, orgs, options, progress=progress)
-    _report(result, fmt, "crypto material in")
+        outcome = services.pki_generate(loaded, out=out, progress=progress)
+    _report(outcome.value, fmt, "crypto material in")
 
 
 def status_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = FMT_OPT) -> None:
     """List every certificate with its expiry and days left (flags < 30 days); ``-o json``
     adds subjects and serials."""
-    from pki import status
+    from baas import services
 
-    orgs, _, root = _load(file, out)
-    _require_tree(root)
-    rows = status(root, orgs)
+    result = services.pki_status(_load(file), out=out).value
+    rows = result.certificates
     if fmt is Format.json:
         output.print_json([r.as_dict() for r in rows])
         return
@@ -171,11 +133,10 @@ def status_cmd(file: Path = FILE_ARG, out: Path | None = OUT_OPT, fmt: Format = 
             f"[{style}]{r.state}[/{style}]",
         )
     output.out.print(table)
-    attention = [r for r in rows if r.needs_attention]
-    if attention:
+    if result.attention:
         output.err.print(
-            f"{len(attention)} of {len(rows)} certificates need attention "
-            "(renew with `baas pki renew FILE --expiring-within 30`)",
+            f"{len(result.attention)} of {len(rows)} certificates need attention "
+            f"(renew with `baas pki renew FILE --expiring-within {result.warn_days}`)",
             markup=False,
         )
     else:
@@ -193,21 +154,18 @@ def renew_cmd(
     fmt: Format = FMT_OPT,
 ) -> None:
     """Re-issue leaf certificates, keeping their keys unless --new-key."""
-    from pki import renew
+    from baas import services
 
     if (identity is None) == (expiring_within is None):
         raise UsageError("give exactly one of --identity NAME or --expiring-within DAYS")
-    orgs, options, root = _load(file, out)
-    _require_tree(root)
-    result = renew(
-        root,
-        orgs,
+    outcome = services.pki_renew(
+        _load(file),
+        out=out,
         identity=identity,
         expiring_within=expiring_within,
         new_key=new_key,
-        options=options,
     )
-    _report(result, fmt, "renewed in")
+    _report(outcome.value, fmt, "renewed in")
 
 
 def revoke_cmd(
@@ -217,12 +175,10 @@ def revoke_cmd(
     fmt: Format = FMT_OPT,
 ) -> None:
     """Revoke an identity's certificates and publish the CRLs in every MSP of its org."""
-    from pki import revoke
+    from baas import services
 
-    orgs, options, root = _load(file, out)
-    _require_tree(root)
-    result = revoke(root, orgs, name, options=options)
-    _report(result, fmt, "revoked in")
+    outcome = services.pki_revoke(_load(file), name, out=out)
+    _report(outcome.value, fmt, "revoked in")
 
 
 pki_app.command("generate")(generate_cmd)

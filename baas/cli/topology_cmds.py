@@ -1,4 +1,5 @@
-"""``baas validate``, ``baas plan`` and ``baas schema``."""
+"""``baas validate``, ``baas plan`` and ``baas schema``: thin wrappers over
+:mod:`baas.services.plan` (and :func:`baas.services.plan_changes` for ``plan --target``)."""
 
 from __future__ import annotations
 
@@ -27,48 +28,43 @@ def validate(
     fmt: Format = typer.Option(Format.text, "-o", "--output", help="text or json."),
 ) -> None:
     """Check topology files. Exit 0 when all are valid (warnings allowed), 2 otherwise."""
-    import topology
-
-    results: list[dict[str, object]] = []
-    failed = False
-    for file in files:
-        try:
-            loaded = topology.load(file)
-        except topology.TopologyError as exc:
-            failed = True
-            results.append(
-                {
-                    "file": str(file),
-                    "valid": False,
-                    "diagnostics": [d.to_dict() for d in exc.diagnostics],
-                }
-            )
-            if fmt is Format.text:
-                for diag in exc.diagnostics:
-                    output.err.print(diag.render(), markup=False)
-            continue
-        results.append(
-            {
-                "file": str(file),
-                "valid": True,
-                "diagnostics": [d.to_dict() for d in loaded.warnings],
-            }
-        )
-        if fmt is Format.text:
-            for diag in loaded.warnings:
-                output.err.print(diag.render(), markup=False)
-            spec = loaded.network.spec
-            nodes = sum(len(o.peers) + len(o.orderers) for o in spec.organizations)
-            output.err.print(
-                f"[green]ok[/green] {file}: network {loaded.network.metadata.name!r}, "
-                f"{_count(len(spec.organizations), 'organisation')}, {_count(nodes, 'node')}, "
-                f"{_count(len(spec.channels), 'channel')}, "
-                f"{_count(len(spec.chaincodes), 'chaincode')}"
-            )
+    results = [_validate_one(file, fmt) for file in files]
     if fmt is Format.json:
         output.print_json(results)
-    if failed:
+    if not all(item["valid"] for item in results):
         raise typer.Exit(2)
+
+
+def _validate_one(file: Path, fmt: Format) -> dict[str, Any]:
+    """Validate ``file`` and, in text mode, print its diagnostics and summary line; returns the
+    file's ``-o json`` item (``file``, ``valid``, ``diagnostics``)."""
+    import topology
+    from baas import services
+
+    try:
+        checked = services.validate(file).value
+    except topology.TopologyError as exc:
+        if fmt is Format.text:
+            for diag in exc.diagnostics:
+                output.err.print(diag.render(), markup=False)
+        return {
+            "file": str(file),
+            "valid": False,
+            "diagnostics": [d.to_dict() for d in exc.diagnostics],
+        }
+    if fmt is Format.text:
+        output.print_warnings(checked.diagnostics)
+        output.err.print(
+            f"[green]ok[/green] {file}: network {checked.network!r}, "
+            f"{_count(checked.organizations, 'organisation')}, {_count(checked.nodes, 'node')}, "
+            f"{_count(checked.channels, 'channel')}, "
+            f"{_count(checked.chaincodes, 'chaincode')}"
+        )
+    return {
+        "file": str(file),
+        "valid": True,
+        "diagnostics": [d.to_dict() for d in checked.diagnostics],
+    }
 
 
 def _count(n: int, noun: str) -> str:
@@ -91,21 +87,17 @@ def plan(
     """Show what the topology would create: organisations, nodes, namespaces, identities,
     channels and chaincodes. With --target, also what `baas up` would change there (create,
     update, unchanged per object, release and identity), read-only; exit 0 either way."""
-    import topology
-    from baas import plan as planning
+    from baas import services
 
-    loaded = topology.load(file)
-    for diag in loaded.warnings:
-        output.err.print(diag.render(), markup=False)
-    the_plan = planning.build(loaded.network)
+    loaded = services.load(file)
+    output.print_warnings(loaded.warnings)
+    the_plan = services.describe_plan(loaded).value.plan
     changes: Any = None
     if target is not None:
-        from baas import services
-
         kube = kube_options(kubeconfig, context, secrets)
-        changes = services.plan_changes(services.load(file), target=target.value, kube=kube).value
+        changes = services.plan_changes(loaded, target=target.value, kube=kube).value
     if fmt is Format.json:
-        data = the_plan.to_dict()
+        data = the_plan.to_dict()  # snake_case, as `plan -o json` always printed
         output.print_json(data if changes is None else {"plan": data, "changes": changes.to_dict()})
         return
     output.out.print(_plan_tree(the_plan))
@@ -154,9 +146,9 @@ def _plan_tree(p: object) -> Tree:
 
 def schema() -> None:
     """Print the JSON Schema of the topology format (for editors and the web UI)."""
-    import topology
+    from baas import services
 
-    typer.echo(json.dumps(topology.json_schema(), indent=2))
+    typer.echo(json.dumps(services.schema(), indent=2))
 
 
 def register(app: typer.Typer) -> None:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pki
 import topology
 from baas import plan as planning
 from baas.home import crypto_dir, network_dir
 from baas.runtimes import Report, Result, Runtime, Target
 from baas.runtimes.kubernetes.runtime import KubeOptions, KubernetesRuntime
 from baas.runtimes.local.runtime import LocalRuntime
+from baas.services.pki import pki_generate
 from baas.services.results import Outcome
 
 
@@ -41,15 +41,10 @@ def ensure_pki(
     loaded: topology.LoadedTopology, *, out: Path | None = None, report: Report = _quiet
 ) -> PKIResult:
     """Issue whatever crypto material the network lacks (idempotent); ``out`` defaults to
-    ``$BAAS_HOME/networks/<name>/crypto``."""
-    root = out or crypto_dir(loaded.network.metadata.name)
-    result = pki.generate(
-        root, planning.pki_org_specs(loaded.network), planning.pki_options(loaded.network)
-    )
-    summary = dict(result.summary())
-    text = ", ".join(f"{n} {action}" for action, n in summary.items())
-    report(f"pki {root}: {text or 'nothing to do'}")
-    return PKIResult(root, summary)
+    ``$BAAS_HOME/networks/<name>/crypto``. The runtimes' view of :func:`pki_generate` (which
+    reports the one ``pki <root>: …`` line): the root and the count per action."""
+    changes = pki_generate(loaded, out=out, report=report).value
+    return PKIResult(changes.root, changes.summary)
 
 
 def runtime_for(
