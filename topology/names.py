@@ -48,3 +48,8 @@ def service_names(namespace_name: str, service: str) -> tuple[str, ...]:
         f"{service}.{namespace_name}.svc",
         f"{service}.{namespace_name}.svc.cluster.local",
     )
+
+
+PROBE_CHAINCODE = "baas-probe"
+"""The chaincode ``baas smoke`` deploys on every channel (its own state only); topologies
+cannot use the name."""

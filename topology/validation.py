@@ -264,6 +264,12 @@ def _chaincodes(net: Network) -> Iterator[Finding]:
                 "remove the duplicate, or deploy it on another channel",
             )
         seen.add((cc.channel, cc.name))
+        if cc.name == names.PROBE_CHAINCODE:
+            yield _error(
+                f"{path}.name",
+                f"the chaincode name {cc.name!r} is reserved for baas smoke's probe",
+                "choose another name",
+            )
         channel = channels.get(cc.channel)
         if channel is None:
             yield _error(

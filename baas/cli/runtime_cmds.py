@@ -219,33 +219,49 @@ def smoke(
     context: str | None = CONTEXT,
     kubeconfig: Path | None = KUBECONFIG,
     timeout: float = typer.Option(300.0, "--timeout", help="Seconds each helm test pod may take."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    fmt: Format = OUTPUT,
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="Deprecated: use -o json."),
 ) -> None:
-    """End-to-end checks of the running network, one PASS/FAIL/SKIP line each (exit 1 if any
-    check does not pass): workloads ready, bootstrap Job succeeded, `helm test` per org.
+    """End-to-end checks of the running network, one PASS/FAIL/SKIP line each with its time;
+    exit 1 unless every check passed. Local networks: nodes healthy, channel membership,
+    heights, gossip, a probe transaction endorsed per the channel policy and read back from
+    every peer, a too-weakly endorsed one rejected, outsiders refused, chaincode definitions.
 
-    Example: baas smoke examples/two-orgs.yaml --target kubernetes
+    Example: baas smoke examples/two-orgs.yaml -o json
     """
     from baas import services
-    from baas.runtimes.kubernetes.smoke import CheckResult, format_check
+    from baas.smoke.report import CheckResult, format_check
+
+    if as_json:
+        output.err.print("warning: --json is deprecated; use -o json", markup=False)
+        fmt = Format.json
+    text = fmt is Format.text
 
     def show(check: CheckResult) -> None:
-        if not as_json:
+        if text:
             for line in format_check(check):
-                output.out.print(line, markup=False)
+                output.out.print(line, markup=False, highlight=False)
 
-    if not as_json:
+    loaded = _load(file)
+    if text:
         output.err.print(f"[bold]baas smoke[/bold] {file} → {target.value}")
-    report = services.smoke(
-        file,
+    outcome = services.smoke(
+        loaded,
         target=target.value,
-        kube=kube_options(kubeconfig, context, SecretsOpt.kubernetes, timeout=timeout),
+        kube=_kube(
+            target,
+            kubeconfig=kubeconfig,
+            context=context,
+            secrets=SecretsOpt.kubernetes,
+            timeout=timeout,
+        ),
         on_check=show,
     )
-    if as_json:
-        output.print_json(report.to_dict())
+    report = outcome.value
+    if text:
+        output.out.print(report.summary(), markup=False, highlight=False)
     else:
-        output.out.print(report.summary(), markup=False)
+        output.print_json(outcome.to_dict())
     if not report.passed:
         raise typer.Exit(1)
 

@@ -168,3 +168,59 @@ def wait_for_leader(
             if not exc.retryable or clock() - start > timeout:
                 raise
         time.sleep(interval)
+
+
+def blocks(
+    connections: Connections,
+    target: NodeTarget,
+    identity: SigningIdentity,
+    *,
+    channel: str,
+    start: int = 0,
+    stop: BlockRef = "newest",
+    source: Source = "peer",
+) -> Iterator[common_pb2.Block]:
+    """Every block of ``channel`` from ``start`` to ``stop`` (inclusive) as ``target`` holds
+    them; raises ``FabricError`` when the node refuses."""
+    info = ab_pb2.SeekInfo(
+        start=_position(start),
+        stop=_position(stop),
+        behavior=ab_pb2.SeekInfo.SeekBehavior.BLOCK_UNTIL_READY,
+        error_response=ab_pb2.SeekInfo.SeekErrorResponse.BEST_EFFORT,
+    )
+    header = proposals.header(
+        identity, header_type=common_pb2.HeaderType.DELIVER_SEEK_INFO, channel=channel
+    )
+    envelope = proposals.signed_envelope(identity, header=header, data=info.SerializeToString())
+    action = f"read blocks {start}..{stop} of {channel}"
+    try:
+        for response in _stream(connections, target, source, envelope):
+            kind = response.WhichOneof("Type")  # type: ignore[attr-defined]
+            if kind == "block":
+                yield response.block  # type: ignore[attr-defined]
+            elif kind == "status":
+                status = response.status  # type: ignore[attr-defined]
+                if status != common_pb2.Status.SUCCESS:
+                    raise errors.FabricError(
+                        f"{action} refused by {target}: {common_pb2.Status.Name(status)}"
+                    )
+                return
+    except grpc.RpcError as exc:
+        raise errors.from_rpc(exc, action=action, target=str(target)) from None
+
+
+def transactions_of(block: common_pb2.Block) -> list[tuple[str, bool]]:
+    """``(tx_id, valid)`` of every endorser transaction in ``block``: the channel headers' IDs
+    and the peer's validation flags (TRANSACTIONS_FILTER metadata; code 0 is VALID). Config
+    transactions are left out. Pure."""
+    flags = block.metadata.metadata[common_pb2.BlockMetadataIndex.TRANSACTIONS_FILTER]
+    found: list[tuple[str, bool]] = []
+    for index, raw in enumerate(block.data.data):
+        envelope = common_pb2.Envelope.FromString(raw)
+        payload = common_pb2.Payload.FromString(envelope.payload)
+        header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        if header.type != common_pb2.HeaderType.ENDORSER_TRANSACTION:
+            continue
+        valid = index < len(flags) and flags[index] == 0
+        found.append((header.tx_id, valid))
+    return found

@@ -37,7 +37,7 @@ class Committed:
         return self.code == "VALID"
 
 
-def _stub(peer: Peer) -> gateway_pb2_grpc.GatewayStub:
+def stub(peer: Peer) -> gateway_pb2_grpc.GatewayStub:
     return gateway_pb2_grpc.GatewayStub(peer.channel)
 
 
@@ -107,7 +107,7 @@ def submit(peer: Peer, envelope: common_pb2.Envelope, *, tx_id: str, channel: st
         transaction_id=tx_id, channel_id=channel, prepared_transaction=envelope
     )
     try:
-        _stub(peer).Submit(request, timeout=TIMEOUT)
+        stub(peer).Submit(request, timeout=TIMEOUT)
     except grpc.RpcError as exc:
         raise _rpc_error(exc, action=f"submit {tx_id[:12]}… on {channel}", peer=peer) from None
 
@@ -123,7 +123,7 @@ def commit_status(
         request=request, signature=identity.sign(request)
     )
     try:
-        response = _stub(peer).CommitStatus(signed, timeout=timeout)
+        response = stub(peer).CommitStatus(signed, timeout=timeout)
     except grpc.RpcError as exc:
         raise _rpc_error(exc, action=f"wait for {tx_id[:12]}… on {channel}", peer=peer) from None
     code = transaction_pb2.TxValidationCode.Name(response.result)
@@ -170,7 +170,7 @@ def evaluate(
         target_organizations=target_orgs or [],
     )
     try:
-        response = _stub(peer).Evaluate(request, timeout=timeout)
+        response = stub(peer).Evaluate(request, timeout=timeout)
     except grpc.RpcError as exc:
         raise _rpc_error(
             exc, action=f"evaluate {proposal.chaincode} on {proposal.channel}", peer=peer
@@ -195,7 +195,7 @@ def endorse(
         endorsing_organizations=endorsing_orgs or [],
     )
     try:
-        response = _stub(peer).Endorse(request, timeout=timeout)
+        response = stub(peer).Endorse(request, timeout=timeout)
     except grpc.RpcError as exc:
         raise _rpc_error(
             exc, action=f"endorse {proposal.chaincode} on {proposal.channel}", peer=peer

@@ -53,6 +53,10 @@ class Runtime(Protocol):
         """What ``up`` would change, read-only (writes nothing)."""
         ...
 
+    def smoke(self, plan: Plan, *, on_check: Callable[[Any], None] | None = None) -> Result:
+        """End-to-end checks of the running network (a ``baas.smoke.report.SmokeReport``)."""
+        ...
+
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
         """A node's log lines (all nodes' when ``node`` is None)."""
         ...

@@ -9,6 +9,10 @@ Progress goes to an optional ``report`` callback.
 * :mod:`baas.services.runtime` — ``up``, ``down``, ``status``, ``logs``, ``plan_changes`` on a
   target (local processes or Kubernetes), and the PKI the runtimes need.
 * :mod:`baas.services.fabric` — Fabric's binaries: ``fabric_list``, ``fabric_install``.
+* :mod:`baas.services.pki` — crypto material: ``pki_generate``, ``pki_status``, ``pki_renew``,
+  ``pki_revoke``.
+* :mod:`baas.services.render` — ``render``: the Kubernetes manifests as files.
+* :mod:`baas.services.plan` — ``validate``, ``describe_plan``, ``schema``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,16 @@ import topology
 from baas import plan as planning
 from baas.runtimes import Report, Target
 from baas.services.fabric import fabric_install, fabric_list, find_fabric
+from baas.services.pki import (
+    PKIChanges,
+    PKIStatus,
+    pki_generate,
+    pki_renew,
+    pki_revoke,
+    pki_status,
+)
+from baas.services.plan import PlanResult, ValidationResult, describe_plan, schema, validate
+from baas.services.render import RenderedFiles, render
 from baas.services.results import Outcome
 from baas.services.runtime import (
     PKIResult,
@@ -35,9 +49,15 @@ from baas.services.runtime import (
 
 __all__ = [
     "Outcome",
+    "PKIChanges",
     "PKIResult",
+    "PKIStatus",
+    "PlanResult",
+    "RenderedFiles",
     "Report",
     "Target",
+    "ValidationResult",
+    "describe_plan",
     "down",
     "ensure_pki",
     "fabric_install",
@@ -45,11 +65,18 @@ __all__ = [
     "find_fabric",
     "load",
     "logs",
+    "pki_generate",
+    "pki_renew",
+    "pki_revoke",
+    "pki_status",
     "plan_changes",
+    "render",
     "runtime_for",
+    "schema",
     "smoke",
     "status",
     "up",
+    "validate",
 ]
 
 
@@ -59,21 +86,15 @@ def load(file: Path) -> topology.LoadedTopology:
 
 
 def smoke(
-    file: Path, *, target: Target, kube: Any = None, on_check: Callable[[Any], None] | None = None
-) -> Any:
-    """End-to-end checks of the deployed network on ``target`` (Kubernetes for now); returns
-    a :class:`baas.runtimes.kubernetes.smoke.SmokeReport` (its ``passed`` says whether every
-    check passed). ``on_check`` sees each check's result as soon as it is known."""
-    from baas.errors import UsageError
-    from baas.runtimes.kubernetes import smoke as smoke_checks
-    from baas.runtimes.kubernetes.runtime import KubeOptions
-
-    if target == "local":
-        raise UsageError(
-            "baas smoke does not check local networks yet",
-            hint="`baas status FILE` shows every node's health and each channel's heights",
-        )
-    loaded = load(file)
-    return smoke_checks.smoke(
-        planning.build(loaded.network), kube or KubeOptions(), on_check=on_check
-    )
+    loaded: topology.LoadedTopology,
+    *,
+    target: Target = "local",
+    kube: Any = None,
+    on_check: Callable[[Any], None] | None = None,
+) -> Outcome[Any]:
+    """End-to-end checks of the running network on ``target``: an Outcome whose value is a
+    :class:`baas.smoke.report.SmokeReport` (its ``passed`` says whether every check passed).
+    ``on_check`` sees each check's result as soon as it is known."""
+    plan = planning.build(loaded.network)
+    runtime = runtime_for(target, loaded, kube=kube)
+    return Outcome("SmokeReport", runtime.smoke(plan, on_check=on_check), loaded.warnings)

@@ -25,6 +25,7 @@ from baas.cli.app import main
 from baas.errors import OperationError
 from baas.runtimes.kubernetes import smoke
 from baas.runtimes.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
+from baas.smoke import report as smoke_report
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy
 
@@ -59,28 +60,28 @@ def _report() -> SmokeReport:
 
 def test_format_check_lines() -> None:
     passed, failed, skipped = _report().checks
-    assert smoke.format_check(passed, width=15) == [
+    assert smoke_report.format_check(passed, width=15) == [
         "PASS  workloads org1     0.25s  2 ready: StatefulSet peer0, ..."
     ]
-    lines = smoke.format_check(failed, width=15)
+    lines = smoke_report.format_check(failed, width=15)
     assert lines[0].startswith("FAIL  bootstrap job      0.50s  the bootstrap Job ns/bootstrap-1")
     assert lines[1:] == [
         "      --- bootstrap-1-abc (Failed)",
         "      Error: proposal failed",
         "      hint: read its whole output",
     ]
-    assert smoke.format_check(skipped, width=15) == [
+    assert smoke_report.format_check(skipped, width=15) == [
         "SKIP  helm test org1     0.00s  the bootstrap Job has not succeeded"
     ]
     hinted_pass = CheckResult("x", "passed", 0.0, "", "never shown")
-    assert smoke.format_check(hinted_pass, width=1) == ["PASS  x    0.00s"]
+    assert smoke_report.format_check(hinted_pass, width=1) == ["PASS  x    0.00s"]
 
 
 def test_report_summary_json_and_verdict() -> None:
     report = _report()
     assert not report.passed
     assert report.counts() == {"passed": 1, "failed": 1, "skipped": 1}
-    lines = smoke.format_report(report)
+    lines = smoke_report.format_report(report)
     assert lines[-1] == "smoke net (kubernetes): FAILED: 1 passed, 1 failed, 1 skipped in 0.8s"
     data = json.loads(json.dumps(report.to_dict()))
     assert set(data) == {"network", "target", "passed", "seconds", "counts", "checks"}

@@ -313,6 +313,11 @@ class KubernetesRuntime:
 
         return planning.plan_changes(plan, crypto, self.options)
 
+    def smoke(self, plan: Plan, *, on_check: Callable[[Any], None] | None = None) -> Any:
+        from baas.runtimes.kubernetes import smoke  # smoke imports this module
+
+        return smoke.smoke(plan, self.options, on_check=on_check)
+
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
         raise UsageError(
             "baas logs reads local networks only",

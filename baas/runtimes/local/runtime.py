@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from baas.errors import OperationError
 from baas.fabric import binaries, deliver, lifecycle
 from baas.fabric.binaries import FabricInstall
@@ -42,6 +44,10 @@ from baas.runtimes.local import chaincode as chaincode_servers
 from baas.runtimes.local import logs as node_logs
 from baas.runtimes.local import nodes, ports
 from baas.runtimes.local.supervision import ProgramSpec, Supervisor
+from baas.smoke import checks
+from baas.smoke.probe import with_probes
+from baas.smoke.report import OnCheck, SmokeReport
+from topology.names import PROBE_CHAINCODE
 
 CHAINCODE_TIMEOUT = 60.0
 
@@ -507,7 +513,18 @@ class LocalRuntime:
         for cc in plan.chaincodes:
             chaincode_servers.detect((self.topology_dir / cc.path).resolve())
 
+    @property
+    def probe_marker(self) -> Path:
+        """Present once ``baas smoke`` deployed its probe: ``up`` then keeps it running."""
+        return self.state_dir / "smoke" / "probe-deployed"
+
+    def effective(self, plan: Plan) -> Plan:
+        """``plan``, plus the smoke probe on every channel once smoke has deployed it (so that
+        ``up`` keeps its servers and ports instead of dropping them)."""
+        return with_probes(plan) if self.probe_marker.exists() else plan
+
     def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
+        plan = self.effective(plan)
         options = LocalOptions(
             topology_dir=self.topology_dir,
             install=self.install(),
@@ -520,7 +537,7 @@ class LocalRuntime:
         return down(plan, state_dir=self.state_dir, purge=purge, report=report)
 
     def status(self, plan: Plan) -> StatusResult:
-        return status(plan, state_dir=self.state_dir)
+        return status(self.effective(plan), state_dir=self.state_dir)
 
     def changes(self, plan: Plan, *, crypto: Path) -> ChangeList:
         state = status(plan, state_dir=self.state_dir)
@@ -528,4 +545,55 @@ class LocalRuntime:
         return ChangeList(plan.network, items)
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
-        return logs(plan, state_dir=self.state_dir, node=node, follow=follow, lines=lines)
+        return logs(
+            self.effective(plan), state_dir=self.state_dir, node=node, follow=follow, lines=lines
+        )
+
+    def smoke(self, plan: Plan, *, on_check: OnCheck | None = None) -> SmokeReport:
+        """Every check of :mod:`baas.smoke.checks` against this machine's network."""
+        target = _LocalSmokeTarget(self)
+        addresses = ports.load_addresses(self.state_dir)
+        with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
+            results = checks.run_checks(target, access, on_check=on_check)
+        return SmokeReport(plan.network, "local", tuple(results))
+
+
+@dataclass
+class _LocalSmokeTarget:
+    """What the smoke checks need from the local runtime."""
+
+    runtime: LocalRuntime
+
+    def node_health(self, plan: Plan) -> dict[str, bool]:
+        state = nodes.node_status(
+            plan,
+            state_dir=self.runtime.state_dir,
+            addresses=ports.load_addresses(self.runtime.state_dir),
+        )
+        return {n.name: bool(n.healthy) for n in state}
+
+    def ensure_probe(self, plan: Plan) -> list[str]:
+        runtime = self.runtime
+        runtime.probe_marker.parent.mkdir(parents=True, exist_ok=True)
+        runtime.probe_marker.touch()
+        probed = with_probes(plan)
+        table = ports.ensure_ports(probed, runtime.state_dir)
+        prepared = _prepare_all(probed, runtime.topology_dir, lambda _: None)
+        phase = _Timer(UpResult(plan.network), "probe")
+        with NetworkAccess(probed, _crypto(runtime.state_dir), table.addresses) as access:
+            _ensure_chaincodes(
+                probed,
+                access,
+                state_dir=runtime.state_dir,
+                prepared=prepared,
+                step=phase,
+                report=lambda _: None,
+            )
+        return [c for c in phase.phase.changes if PROBE_CHAINCODE in c]
+
+    def metrics(self, node: NodePlan) -> str:
+        address = ports.load_addresses(self.runtime.state_dir).operations(node)
+        try:
+            return httpx.get(f"http://{address}/metrics", timeout=5.0).text
+        except httpx.HTTPError:
+            return ""

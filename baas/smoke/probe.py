@@ -1,0 +1,42 @@
+"""The probe chaincode ``baas-probe``: shipped in ``probe/`` (Node, on the same fabric-shim as the
+sample chaincode), deployed on every channel by ``baas smoke`` with the channel's default
+endorsement policy (``MAJORITY Endorsement``), so a probe transaction proves exactly what the
+channel's policy demands. ``Put(key, value)`` stores and emits a ``probe`` event; ``Get(key)``
+reads. Its keys are its own: smoke never touches application chaincodes' state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from baas.plan import DEFAULT_ENDORSEMENT, ChaincodePlan, ChannelPlan, Plan
+from topology.names import PROBE_CHAINCODE
+
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+PROBE_VERSION = "1.0"
+"""Bump with every change of ``probe/``: a new version upgrades the probe on every channel."""
+EVENT = "probe"
+
+
+def probe_chaincode(channel: ChannelPlan) -> ChaincodePlan:
+    """The probe's definition on ``channel``."""
+    return ChaincodePlan(
+        name=PROBE_CHAINCODE,
+        channel=channel.name,
+        version=PROBE_VERSION,
+        path=str(PROBE_DIR),
+        endorsement=DEFAULT_ENDORSEMENT,
+        endorsement_is_default=True,
+        init_required=False,
+    )
+
+
+def with_probes(plan: Plan) -> Plan:
+    """``plan`` plus the probe on every channel (after the application chaincodes)."""
+    probes = tuple(probe_chaincode(c) for c in plan.channels)
+    return dataclasses.replace(plan, chaincodes=plan.chaincodes + probes)
+
+
+def is_probe(chaincode: ChaincodePlan) -> bool:
+    return chaincode.name == PROBE_CHAINCODE
