@@ -219,6 +219,10 @@ def smoke(
     context: str | None = CONTEXT,
     kubeconfig: Path | None = KUBECONFIG,
     timeout: float = typer.Option(300.0, "--timeout", help="Seconds each helm test pod may take."),
+    load: bool = typer.Option(False, "--load", help="Then drive probe transactions (local)."),
+    duration: float = typer.Option(10.0, "--duration", help="Seconds of load."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Concurrent load workers."),
+    rate: float | None = typer.Option(None, "--rate", help="At most this many tx/s in all."),
     fmt: Format = OUTPUT,
     as_json: bool = typer.Option(False, "--json", hidden=True, help="Deprecated: use -o json."),
 ) -> None:
@@ -227,9 +231,13 @@ def smoke(
     heights, gossip, a probe transaction endorsed per the channel policy and read back from
     every peer, a too-weakly endorsed one rejected, outsiders refused, chaincode definitions.
 
-    Example: baas smoke examples/two-orgs.yaml -o json
+    With --load, a load probe follows (when every check passed): submitted, committed,
+    failed by reason, TPS and latency percentiles, kept for `baas status`.
+
+    Example: baas smoke examples/two-orgs.yaml --load --duration 30 --concurrency 16
     """
     from baas import services
+    from baas.smoke.load import LoadOptions, LoadResult
     from baas.smoke.report import CheckResult, format_check
 
     if as_json:
@@ -242,6 +250,15 @@ def smoke(
             for line in format_check(check):
                 output.out.print(line, markup=False, highlight=False)
 
+    def progress(result: LoadResult) -> None:
+        if text:
+            output.err.print(
+                f"  load {result.channel}: {result.committed} committed, "
+                f"{sum(result.failed.values())} failed",
+                markup=False,
+            )
+
+    options = LoadOptions(duration=duration, concurrency=concurrency, rate=rate) if load else None
     loaded = _load(file)
     if text:
         output.err.print(f"[bold]baas smoke[/bold] {file} → {target.value}")
@@ -256,9 +273,13 @@ def smoke(
             timeout=timeout,
         ),
         on_check=show,
+        load=options,
+        on_load=progress,
     )
     report = outcome.value
     if text:
+        for result in report.load:
+            output.out.print(result.summary(), markup=False, highlight=False)
         output.out.print(report.summary(), markup=False, highlight=False)
     else:
         output.print_json(outcome.to_dict())

@@ -53,8 +53,16 @@ class Runtime(Protocol):
         """What ``up`` would change, read-only (writes nothing)."""
         ...
 
-    def smoke(self, plan: Plan, *, on_check: Callable[[Any], None] | None = None) -> Result:
-        """End-to-end checks of the running network (a ``baas.smoke.report.SmokeReport``)."""
+    def smoke(
+        self,
+        plan: Plan,
+        *,
+        on_check: Callable[[Any], None] | None = None,
+        load: Any = None,
+        on_load: Callable[[Any], None] | None = None,
+    ) -> Result:
+        """End-to-end checks of the running network (a ``baas.smoke.report.SmokeReport``);
+        with ``load`` (``baas.smoke.load.LoadOptions``) a load probe after them."""
         ...
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:

@@ -91,10 +91,15 @@ def smoke(
     target: Target = "local",
     kube: Any = None,
     on_check: Callable[[Any], None] | None = None,
+    load: Any = None,
+    on_load: Callable[[Any], None] | None = None,
 ) -> Outcome[Any]:
     """End-to-end checks of the running network on ``target``: an Outcome whose value is a
     :class:`baas.smoke.report.SmokeReport` (its ``passed`` says whether every check passed).
-    ``on_check`` sees each check's result as soon as it is known."""
+    ``on_check`` sees each check's result as soon as it is known; ``load``
+    (:class:`baas.smoke.load.LoadOptions`) adds a load probe, reported to ``on_load`` every
+    second."""
     plan = planning.build(loaded.network)
     runtime = runtime_for(target, loaded, kube=kube)
-    return Outcome("SmokeReport", runtime.smoke(plan, on_check=on_check), loaded.warnings)
+    report = runtime.smoke(plan, on_check=on_check, load=load, on_load=on_load)
+    return Outcome("SmokeReport", report, loaded.warnings)

@@ -51,6 +51,8 @@ class SmokeReport:
     network: str
     target: str
     checks: tuple[CheckResult, ...]
+    load: tuple[Any, ...] = ()
+    """Load probe results (:class:`baas.smoke.load.LoadResult`), when one was asked for."""
 
     @property
     def passed(self) -> bool:
@@ -76,6 +78,7 @@ class SmokeReport:
             "seconds": round(self.seconds, 3),
             "counts": dict(self.counts()),
             "checks": [c.to_dict() for c in self.checks],
+            "load": [result.to_dict() for result in self.load],
         }
 
     def summary(self) -> str:

@@ -313,9 +313,21 @@ class KubernetesRuntime:
 
         return planning.plan_changes(plan, crypto, self.options)
 
-    def smoke(self, plan: Plan, *, on_check: Callable[[Any], None] | None = None) -> Any:
+    def smoke(
+        self,
+        plan: Plan,
+        *,
+        on_check: Callable[[Any], None] | None = None,
+        load: Any = None,
+        on_load: Callable[[Any], None] | None = None,
+    ) -> Any:
         from baas.runtimes.kubernetes import smoke  # smoke imports this module
 
+        if load is not None:
+            raise UsageError(
+                "the load probe runs on local networks only for now",
+                hint="it reaches Kubernetes networks with the admin route of [kubernetes-3x]",
+            )
         return smoke.smoke(plan, self.options, on_check=on_check)
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,8 @@ from baas.runtimes.local import logs as node_logs
 from baas.runtimes.local import nodes, ports
 from baas.runtimes.local.supervision import ProgramSpec, Supervisor
 from baas.smoke import checks
+from baas.smoke import load as load_probe
+from baas.smoke.load import LoadOptions, LoadResult
 from baas.smoke.probe import with_probes
 from baas.smoke.report import OnCheck, SmokeReport
 from topology.names import PROBE_CHAINCODE
@@ -361,6 +363,7 @@ class StatusResult:
     nodes: list[dict[str, Any]]
     chaincode_servers: list[dict[str, Any]]
     channels: list[ChannelStatus]
+    last_load: dict[str, Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -374,6 +377,7 @@ class StatusResult:
             "nodes": self.nodes,
             "chaincodeServers": self.chaincode_servers,
             "channels": [c.to_dict() for c in self.channels],
+            "lastLoad": self.last_load,
         }
 
 
@@ -436,7 +440,13 @@ def status(plan: Plan, *, state_dir: Path) -> StatusResult:
         for org, cc in _served(plan)
     ]
     healthy = {n.name for n in node_states if n.healthy}
-    result = StatusResult(plan.network, [n.to_dict() for n in node_states], servers, [])
+    result = StatusResult(
+        plan.network,
+        [n.to_dict() for n in node_states],
+        servers,
+        [],
+        load_probe.latest(state_dir),
+    )
     if not healthy:
         return result
     with NetworkAccess(plan, _crypto(state_dir), addresses) as access:
@@ -549,13 +559,28 @@ class LocalRuntime:
             self.effective(plan), state_dir=self.state_dir, node=node, follow=follow, lines=lines
         )
 
-    def smoke(self, plan: Plan, *, on_check: OnCheck | None = None) -> SmokeReport:
-        """Every check of :mod:`baas.smoke.checks` against this machine's network."""
+    def smoke(
+        self,
+        plan: Plan,
+        *,
+        on_check: OnCheck | None = None,
+        load: LoadOptions | None = None,
+        on_load: Callable[[LoadResult], None] | None = None,
+    ) -> SmokeReport:
+        """Every check of :mod:`baas.smoke.checks` against this machine's network; with
+        ``load``, then a load probe on every channel (only when every check passed), whose
+        results are kept for ``baas status``."""
         target = _LocalSmokeTarget(self)
         addresses = ports.load_addresses(self.state_dir)
+        loads: list[LoadResult] = []
         with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
             results = checks.run_checks(target, access, on_check=on_check)
-        return SmokeReport(plan.network, "local", tuple(results))
+            if load is not None and all(r.passed or r.status == "skipped" for r in results):
+                for channel in plan.channels:
+                    done = load_probe.run_load(access, channel, load, on_progress=on_load)
+                    load_probe.save(done, self.state_dir)
+                    loads.append(done)
+        return SmokeReport(plan.network, "local", tuple(results), tuple(loads))
 
 
 @dataclass
