@@ -207,7 +207,10 @@ def committed(peer: Peer, admin: SigningIdentity, *, channel: str, name: str) ->
             action=f"read the definition of {name} on {channel}",
         )
     except errors.FabricError as exc:
-        if "not defined" in exc.message or "not found" in exc.message:
+        # Fabric's answer for a name without a definition: "status 404: namespace X is not
+        # defined". Anything else (an unjoined channel is "500: channel 'x' not found") is an
+        # error, not an absent definition.
+        if f"namespace {name} is not defined" in exc.message:
             return None
         raise
     result = lifecycle_pb2.QueryChaincodeDefinitionResult.FromString(response.response.payload)

@@ -77,6 +77,13 @@ def _call(
         with _client(target) as client:
             return client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
+        if _tls_failure(exc):
+            raise errors.FabricError(
+                f"{action} failed on {target}: TLS: {exc}",
+                hint="the orderer's TLS CA or the admin's TLS client certificate does not "
+                "match; re-run `baas pki generate FILE` and check the orderer's "
+                "Admin.TLS.ClientRootCAs",
+            ) from None
         raise errors.FabricError(
             f"{action} failed on {target}: {exc}",
             hint=f"is {target.name} running? `baas status FILE` shows every node",
@@ -84,6 +91,21 @@ def _call(
         ) from None
     except ssl.SSLError as exc:
         raise errors.FabricError(f"{action} failed on {target}: TLS: {exc}") from None
+
+
+_CERTIFICATE_WORDS = ("CERTIFICATE", "UNKNOWN_CA", "UNKNOWN CA", "BAD_CERT")
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether a connection failed on a certificate (retrying cannot help) rather than on a
+    node that is not listening yet or dropped the handshake while starting."""
+    seen: BaseException | None = exc
+    texts = []
+    while seen is not None:
+        texts.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(texts).upper()
+    return "SSL" in text and any(word in text for word in _CERTIFICATE_WORDS)
 
 
 def list_channels(target: AdminTarget) -> list[ChannelInfo]:

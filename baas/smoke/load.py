@@ -34,14 +34,23 @@ CALL_TIMEOUT = 30.0
 @dataclass(frozen=True)
 class LoadOptions:
     """``duration`` seconds of load from ``concurrency`` workers, at most ``rate`` submissions
-    per second in all (``None``: as fast as the network answers)."""
+    per second in all (``None``: as fast as the network answers), each transaction waited
+    for at most ``commit_timeout`` seconds."""
 
     duration: float = 10.0
     concurrency: int = 8
     rate: float | None = None
+    commit_timeout: float = 10.0
+    """How long a worker waits for a commit status before counting DEADLINE_EXCEEDED and
+    moving on (a transaction handed to an orderer that died is never committed)."""
 
     def __post_init__(self) -> None:
-        if self.duration <= 0 or self.concurrency < 1 or (self.rate is not None and self.rate <= 0):
+        if (
+            self.duration <= 0
+            or self.concurrency < 1
+            or self.commit_timeout <= 0
+            or (self.rate is not None and self.rate <= 0)
+        ):
             raise UsageError(
                 "the load probe needs a positive duration, at least one worker and a positive rate",
                 hint="e.g. --duration 30 --concurrency 16 --rate 100",
@@ -176,7 +185,7 @@ def run_load(
             with lock:
                 result.submitted += 1
             try:
-                outcome = contract.submit("Put", key, "v", timeout=CALL_TIMEOUT)
+                outcome = contract.submit("Put", key, "v", timeout=options.commit_timeout)
             except BaasError as exc:
                 with lock:
                     result.failed[_reason(exc)] += 1

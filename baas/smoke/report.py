@@ -45,8 +45,10 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class SmokeReport:
-    """Every check of one run, in order. ``passed`` only when every check passed (a skipped
-    check always follows a failed one, so it never hides a pass)."""
+    """Every check of one run, in order. ``passed`` when no check failed and at least one
+    passed: a check is skipped either because one it depends on failed (so the report fails
+    anyway) or because it does not apply (a single-organisation channel has no "too weak"
+    endorsement), which is no failure."""
 
     network: str
     target: str
@@ -56,7 +58,9 @@ class SmokeReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
+        return any(c.passed for c in self.checks) and not any(
+            c.status == "failed" for c in self.checks
+        )
 
     @property
     def seconds(self) -> float:

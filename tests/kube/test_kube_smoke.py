@@ -84,7 +84,7 @@ def test_report_summary_json_and_verdict() -> None:
     lines = smoke_report.format_report(report)
     assert lines[-1] == "smoke net (kubernetes): FAILED: 1 passed, 1 failed, 1 skipped in 0.8s"
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data) == {"network", "target", "passed", "seconds", "counts", "checks"}
+    assert set(data) == {"network", "target", "passed", "seconds", "counts", "checks", "load"}
     assert data["passed"] is False
     assert [c["status"] for c in data["checks"]] == ["passed", "failed", "skipped"]
     assert set(data["checks"][1]) == {"name", "status", "passed", "seconds", "message", "hint"}
@@ -92,6 +92,10 @@ def test_report_summary_json_and_verdict() -> None:
     assert all_pass.passed
     assert all_pass.summary() == "smoke net (kubernetes): passed: 1 passed in 0.2s"
     assert not SmokeReport("net", "kubernetes", ()).passed  # nothing checked is not a pass
+    only_skipped = SmokeReport("net", "kubernetes", report.checks[2:])
+    assert not only_skipped.passed  # skipping everything is not a pass either
+    not_applicable = SmokeReport("net", "kubernetes", (report.checks[0], report.checks[2]))
+    assert not_applicable.passed  # a check that does not apply is no failure
 
 
 def test_run_check_turns_external_failures_into_results() -> None:
@@ -207,11 +211,17 @@ def test_pod_problem(pod: dict[str, Any], want: str | None) -> None:
     assert smoke.pod_problem(pod) == want
 
 
-def test_local_target_is_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+def test_local_smoke_of_a_network_that_is_not_up_fails_clearly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local smoke without a running network: "nodes healthy" fails naming the nodes, the
+    checks that need them are skipped, exit status 1, no traceback."""
+    monkeypatch.setenv("BAAS_HOME", str(tmp_path / "home"))
     code, out, err = _baas(capsys, "smoke", str(TWO_ORGS))
-    assert code == 2
-    assert "does not check local networks yet" in err
-    assert out == ""
+    assert code == 1
+    assert "FAIL  nodes healthy" in out and "orderer0.ordererorg.example.com" in out
+    assert "SKIP  probe chaincode" in out
+    assert "Traceback" not in out + err
 
 
 # ----------------------------------------------------------------------------- real API server
