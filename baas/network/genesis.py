@@ -16,19 +16,11 @@ def genesis_path(state_dir: Path, channel: str) -> Path:
     return state_dir / "channels" / f"{channel}.block"
 
 
-def ensure_genesis(
-    *, configtxgen: Path, configtx_yaml: str, channel: str, profile: str, state_dir: Path
-) -> tuple[bytes, bool]:
-    """The channel's genesis block and whether it was made now (``False``: read back).
-
-    Runs ``configtxgen -profile <profile> -channelID <channel> -outputBlock`` in a private
-    folder holding ``configtx.yaml``; the block is written atomically. Raises
-    :class:`OperationError` with configtxgen's own message when it fails."""
-    target = genesis_path(state_dir, channel)
-    if target.is_file() and target.stat().st_size > 0:
-        return target.read_bytes(), False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="configtx-", dir=target.parent) as work:
+def make_block(*, configtxgen: Path, configtx_yaml: str, channel: str, profile: str) -> bytes:
+    """A genesis block for ``channel`` from ``configtx_yaml``'s ``profile``, made now by
+    ``configtxgen`` in a private temporary folder. Raises :class:`OperationError` with
+    configtxgen's own message when it fails."""
+    with tempfile.TemporaryDirectory(prefix="configtx-") as work:
         (Path(work) / "configtx.yaml").write_text(configtx_yaml, encoding="utf-8")
         out = Path(work) / "genesis.block"
         cmd = [
@@ -50,6 +42,25 @@ def ensure_genesis(
                 + "\n  ".join(lines),
                 hint="the topology produced a configtx.yaml Fabric refuses; please report it",
             )
-        (Path(work) / "configtx.yaml").rename(target.with_suffix(".configtx.yaml"))
-        os.replace(out, target)
-    return target.read_bytes(), True
+        return out.read_bytes()
+
+
+def ensure_genesis(
+    *, configtxgen: Path, configtx_yaml: str, channel: str, profile: str, state_dir: Path
+) -> tuple[bytes, bool]:
+    """The channel's genesis block and whether it was made now (``False``: read back).
+
+    Made by :func:`make_block` and kept (written atomically, with the configtx.yaml it came
+    from beside it) under ``state_dir/channels/``."""
+    target = genesis_path(state_dir, channel)
+    if target.is_file() and target.stat().st_size > 0:
+        return target.read_bytes(), False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    block = make_block(
+        configtxgen=configtxgen, configtx_yaml=configtx_yaml, channel=channel, profile=profile
+    )
+    target.with_suffix(".configtx.yaml").write_text(configtx_yaml, encoding="utf-8")
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(block)
+    os.replace(tmp, target)
+    return block, True

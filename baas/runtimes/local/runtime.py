@@ -17,6 +17,7 @@ State lives in ``$BAAS_HOME/networks/<name>/``.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 import time
@@ -33,6 +34,7 @@ from baas.fabric import binaries, deliver, lifecycle
 from baas.fabric.binaries import FabricInstall
 from baas.network import chaincode as chaincode_ensures
 from baas.network import channels as channel_ensures
+from baas.network import config as channel_config
 from baas.network import configtx, genesis, packaging
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report
@@ -228,6 +230,82 @@ def _wait_listening(address: str, *, timeout: float) -> None:
             time.sleep(0.05)
 
 
+# ------------------------------------------------------------------------------ channel config
+
+
+def config_digest(plan: Plan, *, state_dir: Path, text: str) -> str:
+    """SHA-256 of everything a channel config is made from: the configtx text and every file
+    it points at (organisations' verifying MSPs, CRLs included; consenters' certificates).
+    Equal digests mean the channels need no config update."""
+    crypto = _crypto(state_dir)
+    digest = hashlib.sha256(text.encode())
+    for org in plan.orgs:
+        root = crypto.org_msp(org)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(crypto.root)).encode() + b"\0" + path.read_bytes())
+        for node in org.orderers:
+            paths = crypto.node(org, node)
+            for path in (paths.tls_cert, paths.sign_cert):
+                if path.is_file():
+                    digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest_file(state_dir: Path, channel: str) -> Path:
+    return state_dir / "channels" / f"{channel}.config-digest"
+
+
+def _restarter(state_dir: Path, addresses: ports.LocalAddresses) -> channel_config.Restart:
+    def restart(node: NodePlan) -> None:
+        Supervisor(state_dir).restart(nodes.program_name(node))
+        deadline = time.monotonic() + CHAINCODE_TIMEOUT
+        while not nodes.probe_health(addresses, node).ok:
+            if time.monotonic() > deadline:
+                raise OperationError(
+                    f"{node.fqdn} is not healthy after its restart",
+                    hint=f"see its log: `baas logs FILE {node.fqdn}`",
+                )
+            time.sleep(0.1)
+
+    return restart
+
+
+def _ensure_channel_configs(
+    access: NetworkAccess,
+    *,
+    state_dir: Path,
+    text: str,
+    install: FabricInstall,
+    created: set[str],
+    report: Report,
+) -> list[Change]:
+    """Bring every channel's config to what the topology and PKI say (see
+    :mod:`baas.network.config`); skipped for channels whose inputs did not change since the
+    last successful sync (their digest is kept beside the genesis block)."""
+    plan = access.plan
+    digest = config_digest(plan, state_dir=state_dir, text=text)
+    addresses = access.addresses
+    assert isinstance(addresses, ports.LocalAddresses)
+    changes: list[Change] = []
+    for channel in plan.channels:
+        marker = _digest_file(state_dir, channel.name)
+        if channel.name not in created and marker.is_file() and marker.read_text() == digest:
+            continue
+        if channel.name not in created:
+            desired = channel_config.desired_config(
+                configtxgen=install.configtxgen, configtx_yaml=text, channel=channel
+            )
+            changes += channel_config.ensure(
+                access,
+                channel,
+                desired=desired,
+                restart=_restarter(state_dir, addresses),
+                report=report,
+            )
+        marker.write_text(digest)
+    return changes
+
+
 # ------------------------------------------------------------------------------ up
 
 
@@ -297,11 +375,23 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                         state_dir=state_dir,
                     )
                     if made:
+                        created.add(channel.name)
                         step.add([f"created genesis block of {channel.name}"])
                     return block
 
+                created: set[str] = set()
                 step.add(
                     channel_ensures.ensure_channels(access, genesis=make_genesis, report=report)
+                )
+                step.add(
+                    _ensure_channel_configs(
+                        access,
+                        state_dir=state_dir,
+                        text=text,
+                        install=options.install,
+                        created=created,
+                        report=report,
+                    )
                 )
             with _Timer(result, "chaincode") as step:
                 _ensure_chaincodes(
