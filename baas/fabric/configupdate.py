@@ -370,45 +370,46 @@ def _detail(key: str, old: bytes | None, new: bytes) -> str:
 
 
 def describe(update: configtx_pb2.ConfigUpdate, original: configtx_pb2.Config) -> list[FieldChange]:
-    """Every element ``update`` writes, with what changes, walking the write set against the
-    original config. Pure."""
-    return list(_walk("/Channel", update.write_set, update.read_set, original.channel_group))
+    """Every element ``update`` writes (added, modified or removed), walking its write set
+    against the original config. Pure."""
+    return list(_walk("/Channel", update.write_set, original.channel_group))
 
 
 def _walk(
-    path: str,
-    write: configtx_pb2.ConfigGroup,
-    read: configtx_pb2.ConfigGroup,
-    original: configtx_pb2.ConfigGroup | None,
+    path: str, write: configtx_pb2.ConfigGroup, original: configtx_pb2.ConfigGroup | None
 ) -> Iterator[FieldChange]:
-    read_version = read.version if read is not None else -1
     if original is None:
-        yield FieldChange(path, "group", "add", write.mod_policy)
-    elif write.version > read_version and write.version != original.version:
-        yield FieldChange(path, "group", "modify", write.mod_policy, "membership")
+        msp = write.values.get("MSP")
+        detail = _detail("MSP", None, msp.value) if msp is not None else ""
+        yield FieldChange(path, "group", "add", write.mod_policy, detail)
+        return
+    rewritten = write.version != original.version  # membership written whole
     for name, value in write.values.items():
-        old = original.values.get(name) if original is not None else None
-        if old is not None and value.version == old.version:
-            continue
-        action = "add" if old is None else "modify"
-        detail = _detail(name, old.value if old is not None else None, value.value)
-        yield FieldChange(f"{path}/{name}", "value", action, value.mod_policy, detail)
+        old = original.values.get(name)
+        if old is None:
+            yield FieldChange(
+                f"{path}/{name}", "value", "add", value.mod_policy, _detail(name, None, value.value)
+            )
+        elif value.version != old.version:
+            detail = _detail(name, old.value, value.value)
+            yield FieldChange(f"{path}/{name}", "value", "modify", value.mod_policy, detail)
     for name, policy in write.policies.items():
-        old_policy = original.policies.get(name) if original is not None else None
-        if old_policy is not None and policy.version == old_policy.version:
-            continue
-        action = "add" if old_policy is None else "modify"
-        yield FieldChange(f"{path}/{name}", "policy", action, policy.mod_policy)
+        old_policy = original.policies.get(name)
+        if old_policy is None:
+            yield FieldChange(f"{path}/{name}", "policy", "add", policy.mod_policy)
+        elif policy.version != old_policy.version:
+            yield FieldChange(f"{path}/{name}", "policy", "modify", policy.mod_policy)
     for name, sub in write.groups.items():
-        sub_original = original.groups.get(name) if original is not None else None
-        sub_read = (
-            read.groups.get(name) if name in read.groups else configtx_pb2.ConfigGroup(version=-1)
-        )
-        yield from _walk(f"{path}/{name}", sub, sub_read, sub_original)
-    if original is not None:
-        for name in original.groups:
-            if name not in write.groups and write.version > original.version:
-                yield FieldChange(f"{path}/{name}", "group", "remove", "")
+        yield from _walk(f"{path}/{name}", sub, original.groups.get(name))
+    if rewritten:
+        for kind, members, written in (
+            ("group", original.groups, write.groups),
+            ("value", original.values, write.values),
+            ("policy", original.policies, write.policies),
+        ):
+            for name in members:
+                if name not in written:
+                    yield FieldChange(f"{path}/{name}", kind, "remove", original.mod_policy)
 
 
 # ------------------------------------------------------------------------------ signing

@@ -194,6 +194,31 @@ def commit(
     return _submit(endorsers[0], admin, proposal, endorsers, action=action)
 
 
+def approved_package(
+    peer: Peer, admin: SigningIdentity, *, channel: str, name: str, sequence: int
+) -> str | None:
+    """The package ID the admin's organisation approved for ``name`` at ``sequence``
+    (``""`` when approved without a package), or ``None`` when it has not approved it."""
+    args = lifecycle_pb2.QueryApprovedChaincodeDefinitionArgs(name=name, sequence=sequence)
+    try:
+        _, response = _call(
+            peer,
+            admin,
+            channel=channel,
+            function="QueryApprovedChaincodeDefinition",
+            message=args.SerializeToString(),
+            action=f"read {admin.msp_id}'s approval of {name} on {channel}",
+        )
+    except errors.FabricError as exc:
+        if "could not fetch approved chaincode definition" in exc.message:
+            return None
+        raise
+    result = lifecycle_pb2.QueryApprovedChaincodeDefinitionResult.FromString(
+        response.response.payload
+    )
+    return str(result.source.local_package.package_id)
+
+
 def committed(peer: Peer, admin: SigningIdentity, *, channel: str, name: str) -> Definition | None:
     """The committed definition of chaincode ``name`` on ``channel``, or ``None``."""
     args = lifecycle_pb2.QueryChaincodeDefinitionArgs(name=name)

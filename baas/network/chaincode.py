@@ -119,6 +119,9 @@ def ensure_chaincode(
             changes += found
         decision = decide(access, cc)
         if decision.is_committed:
+            # An organisation that joined the channel after the commit (or whose package
+            # changed) approves the committed definition with its own package.
+            changes += _approve_committed(access, cc, orgs, packages, decision.definition)
             # A run stopped between commit and Init converges here: Init is retried, and
             # "already initialized" is the answer of every later run.
             return changes + (_initialise(access, cc, orgs) if cc.init_required else [])
@@ -159,6 +162,30 @@ def ensure_chaincode(
     )
     if cc.init_required:
         changes += _initialise(access, cc, orgs)
+    return changes
+
+
+def _approve_committed(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    orgs: list[OrgPlan],
+    packages: Mapping[str, Package],
+    definition: lifecycle.Definition,
+) -> list[Change]:
+    """Approve the committed ``definition`` for every member organisation whose approval is
+    missing or names another package than its own."""
+    changes: list[Change] = []
+    for org in orgs:
+        peer = access.peer(_endorser(org))
+        admin = access.admin(org)
+        mine = packages[org.name].package_id
+        approved = lifecycle.approved_package(
+            peer, admin, channel=cc.channel, name=cc.name, sequence=definition.sequence
+        )
+        if approved == mine:
+            continue
+        lifecycle.approve(peer, admin, channel=cc.channel, definition=definition, package_id=mine)
+        changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel} (committed)"))
     return changes
 
 

@@ -25,6 +25,10 @@ from baas.plan import ChannelPlan, NodePlan, Plan
 
 GenesisSource = Callable[[ChannelPlan], bytes]
 """Returns the channel's genesis block (making it once, then reading it back)."""
+Configure = Callable[[ChannelPlan], list[Change]]
+"""Brings an existing channel's config up to date (baas.network.config); runs once the
+ordering service serves the channel, before peers join, so that an organisation added to the
+channel is a member by the time its peers ask for blocks."""
 
 NODE_TIMEOUT = 60.0
 """Seconds a node may take to start answering (and the service to elect a leader)."""
@@ -86,6 +90,7 @@ def ensure_channel(
     *,
     genesis: GenesisSource,
     report: Report,
+    configure: Configure | None = None,
     leader_timeout: float = NODE_TIMEOUT,
 ) -> list[Change]:
     """Bring ``channel`` to the state the plan describes; returns what changed (empty when
@@ -114,6 +119,8 @@ def ensure_channel(
         )
         if waited > 0.05:
             report(f"channel {channel.name}: ordering service has a leader ({waited:.1f} s)")
+        if configure is not None:
+            changes += configure(channel)
         peer_channels = list(pool.map(lambda n: _peer_channels(access, n), peers))
         new_peers = [
             n for n, chs in zip(peers, peer_channels, strict=True) if channel.name not in chs
@@ -128,12 +135,18 @@ def ensure_channel(
 
 
 def ensure_channels(
-    access: NetworkAccess, *, genesis: GenesisSource, report: Report
+    access: NetworkAccess,
+    *,
+    genesis: GenesisSource,
+    report: Report,
+    configure: Configure | None = None,
 ) -> list[Change]:
     """:func:`ensure_channel` for every channel of the plan, in plan order."""
     changes: list[Change] = []
     for channel in access.plan.channels:
-        changes += ensure_channel(access, channel, genesis=genesis, report=report)
+        changes += ensure_channel(
+            access, channel, genesis=genesis, report=report, configure=configure
+        )
     return changes
 
 

@@ -188,7 +188,9 @@ def wait_for_sequence(
     skip: tuple[str, ...] = (),
     timeout: float = WAIT,
 ) -> None:
-    """Wait until every consenter and member peer (but ``skip``) holds config ``sequence``."""
+    """Wait until every consenter and member peer (but ``skip``) that serves the channel holds
+    config ``sequence``; nodes that have not joined it (an organisation's peers join once the
+    update making it a member is in) are not waited for."""
     nodes = [
         n
         for n in [*consenters(access.plan, channel), *members(access.plan, channel)]
@@ -199,8 +201,8 @@ def wait_for_sequence(
     def behind(node: NodePlan) -> bool:
         try:
             return _sequence(access, node, channel.name) < sequence
-        except errors.FabricError:
-            return True
+        except errors.FabricError as exc:
+            return "NOT_FOUND" not in exc.message
 
     while True:
         with ThreadPoolExecutor(max_workers=8) as pool:

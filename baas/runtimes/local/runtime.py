@@ -270,7 +270,7 @@ def _restarter(state_dir: Path, addresses: ports.LocalAddresses) -> channel_conf
     return restart
 
 
-def _ensure_channel_configs(
+def _config_sync(
     access: NetworkAccess,
     *,
     state_dir: Path,
@@ -278,24 +278,23 @@ def _ensure_channel_configs(
     install: FabricInstall,
     created: set[str],
     report: Report,
-) -> list[Change]:
-    """Bring every channel's config to what the topology and PKI say (see
-    :mod:`baas.network.config`); skipped for channels whose inputs did not change since the
-    last successful sync (their digest is kept beside the genesis block)."""
-    plan = access.plan
-    digest = config_digest(plan, state_dir=state_dir, text=text)
+) -> channel_ensures.Configure:
+    """The per-channel config step of ``up`` (see :mod:`baas.network.config`): skipped for a
+    channel created in this run (its genesis is today's config) and for one whose inputs did
+    not change since the last successful sync (a digest is kept beside the genesis block)."""
+    digest = config_digest(access.plan, state_dir=state_dir, text=text)
     addresses = access.addresses
     assert isinstance(addresses, ports.LocalAddresses)
-    changes: list[Change] = []
-    for channel in plan.channels:
+
+    def sync(channel: ChannelPlan) -> list[Change]:
         marker = _digest_file(state_dir, channel.name)
-        if channel.name not in created and marker.is_file() and marker.read_text() == digest:
-            continue
-        if channel.name not in created:
+        changes: list[Change] = []
+        fresh = channel.name in created
+        if not fresh and not (marker.is_file() and marker.read_text() == digest):
             desired = channel_config.desired_config(
                 configtxgen=install.configtxgen, configtx_yaml=text, channel=channel
             )
-            changes += channel_config.ensure(
+            changes = channel_config.ensure(
                 access,
                 channel,
                 desired=desired,
@@ -303,7 +302,9 @@ def _ensure_channel_configs(
                 report=report,
             )
         marker.write_text(digest)
-    return changes
+        return changes
+
+    return sync
 
 
 # ------------------------------------------------------------------------------ up
@@ -380,17 +381,17 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                     return block
 
                 created: set[str] = set()
-                step.add(
-                    channel_ensures.ensure_channels(access, genesis=make_genesis, report=report)
+                sync = _config_sync(
+                    access,
+                    state_dir=state_dir,
+                    text=text,
+                    install=options.install,
+                    created=created,
+                    report=report,
                 )
                 step.add(
-                    _ensure_channel_configs(
-                        access,
-                        state_dir=state_dir,
-                        text=text,
-                        install=options.install,
-                        created=created,
-                        report=report,
+                    channel_ensures.ensure_channels(
+                        access, genesis=make_genesis, report=report, configure=sync
                     )
                 )
             with _Timer(result, "chaincode") as step:
@@ -640,8 +641,30 @@ class LocalRuntime:
         return status(self.effective(plan), state_dir=self.state_dir)
 
     def changes(self, plan: Plan, *, crypto: Path) -> ChangeList:
+        """What ``up`` would do, read-only: nodes to start, and — when the network runs —
+        each channel's pending config changes, field by field (consenter rotations first)."""
+        plan = self.effective(plan)
         state = status(plan, state_dir=self.state_dir)
         items = [f"start {n['name']}" for n in state.nodes if not n.get("healthy")]
+        if not state.running or not crypto.is_dir():
+            return ChangeList(plan.network, items)
+        addresses = ports.load_addresses(self.state_dir)
+        text = configtx_yaml(
+            plan, state_dir=self.state_dir, addresses=addresses, tunables=self.tunables
+        )
+        configtxgen = self.install().configtxgen
+        with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
+            for channel in plan.channels:
+                desired = channel_config.desired_config(
+                    configtxgen=configtxgen, configtx_yaml=text, channel=channel
+                )
+                try:
+                    current = channel_config.current_config(access, channel)
+                except OperationError:
+                    items.append(f"channel {channel.name}: create and join")
+                    continue
+                decision = channel_config.decide(access, channel, current=current, desired=desired)
+                items += [f"channel {channel.name}: {line}" for line in decision.lines()]
         return ChangeList(plan.network, items)
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
