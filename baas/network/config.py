@@ -317,6 +317,7 @@ def ensure(
         current = current_config(access, channel)
     update = configupdate.compute_update(channel.name, current, desired)
     if update is not None:
+        added = set(consenter_certs(desired)) - set(consenter_certs(current))
         described = configupdate.describe(update, current)
         report(
             f"channel {channel.name}: config update ({len(described)} field(s)), signed by "
@@ -330,6 +331,12 @@ def ensure(
             sequence=current.sequence + 1,
             action=f"update the config of {channel.name}",
         )
+        for node in consenters(access.plan, channel):
+            if _endpoint(access, node) in added:
+                # a new consenter joined as a follower; it switches to consensus once it has
+                # pulled the block that adds it
+                report(f"channel {channel.name}: waiting for {node.fqdn} to become a consenter")
+                _wait_rejoined(access, channel, node)
         changes += [
             Change("updated", f"{channel.name}{c.path[len('/Channel') :]}", c.detail or c.action)
             for c in described
