@@ -14,11 +14,12 @@ Pure except for signing (the identities hold the keys).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from fabric_protos.common import common_pb2, configtx_pb2, configuration_pb2
-from fabric_protos.msp import msp_config_pb2
+from fabric_protos.common import common_pb2, configtx_pb2, configuration_pb2, policies_pb2
+from fabric_protos.msp import identities_pb2, msp_config_pb2, msp_principal_pb2
 from fabric_protos.orderer import configuration_pb2 as orderer_configuration_pb2
 from fabric_protos.orderer.etcdraft import configuration_pb2 as etcdraft_pb2
 from fabric_protos.peer import configuration_pb2 as peer_configuration_pb2
@@ -236,6 +237,38 @@ def consenter_certs(config: configtx_pb2.Config) -> dict[str, bytes]:
     return found
 
 
+def bft_block_validation(mapping: configuration_pb2.Orderers) -> policies_pb2.Policy:
+    """The BlockValidation policy a BFT ordering service requires for its consenters
+    (Fabric's ``EncodeBFTBlockVerificationPolicy``): a quorum of ``ceil((n + f + 1) / 2)`` with
+    ``f = (n - 1) // 3`` signatures out of the consenters' identities, in mapping order."""
+    consenters = list(mapping.consenter_mapping)
+    n = len(consenters)
+    f = (n - 1) // 3
+    quorum = math.ceil((n + f + 1) / 2)
+    identities = [
+        msp_principal_pb2.MSPPrincipal(
+            principal_classification=msp_principal_pb2.MSPPrincipal.Classification.IDENTITY,
+            principal=identities_pb2.SerializedIdentity(
+                mspid=c.msp_id, id_bytes=c.identity
+            ).SerializeToString(),
+        )
+        for c in consenters
+    ]
+    envelope = policies_pb2.SignaturePolicyEnvelope(
+        version=0,
+        rule=policies_pb2.SignaturePolicy(
+            n_out_of=policies_pb2.SignaturePolicy.NOutOf(
+                n=quorum,
+                rules=[policies_pb2.SignaturePolicy(signed_by=i) for i in range(n)],
+            )
+        ),
+        identities=identities,
+    )
+    return policies_pb2.Policy(
+        type=policies_pb2.Policy.PolicyType.SIGNATURE, value=envelope.SerializeToString()
+    )
+
+
 def with_consenter_of(
     current: configtx_pb2.Config, desired: configtx_pb2.Config, endpoint: str
 ) -> configtx_pb2.Config:
@@ -274,6 +307,8 @@ def with_consenter_of(
             if f"{c.host}:{c.port}" == endpoint:
                 c.CopyFrom(wanted_map[endpoint])
         group.values["Orderers"].value = mapping.SerializeToString()
+        # BFT checks that BlockValidation is exactly the policy its consenters imply
+        group.policies["BlockValidation"].policy.CopyFrom(bft_block_validation(mapping))
     return result
 
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from baas.errors import OperationError
+from baas.errors import OperationError, UsageError
 from baas.fabric import broadcast, configupdate, deliver, errors, osnadmin
 from baas.fabric.configupdate import Config, ConfigUpdate, consenter_certs, with_consenter_of
 from baas.fabric.identity import SigningIdentity
@@ -104,6 +104,44 @@ class ConfigDecision:
         }
 
 
+def check_membership(channel: ChannelPlan, *, have: set[str], want: set[str]) -> None:
+    """etcdraft and BFT change their consenter set one member per config update, and an
+    update must leave a quorum of the current set running: refuse anything else, saying how
+    to get there."""
+    added, removed = want - have, have - want
+    if len(added) + len(removed) > 1:
+        raise UsageError(
+            f"channel {channel.name}: the topology adds {len(added)} and removes "
+            f"{len(removed)} orderer(s) at once; Fabric changes its consenter set one "
+            "orderer per config update",
+            hint="add or remove one orderer, run `baas up`, then the next",
+        )
+    if removed and len(have) - 1 < len(have) // 2 + 1:
+        raise UsageError(
+            f"channel {channel.name}: removing an orderer from {len(have)} consenters leaves "
+            f"{len(have) - 1}, less than a quorum of the current set",
+            hint="add a replacement orderer first, then remove the old one",
+        )
+
+
+def check_consenter_change(access: NetworkAccess, channel: ChannelPlan) -> None:
+    """Before anything starts: refuse a topology whose consenters differ from the running
+    channel's by more than one orderer, or shrink it below a quorum (see
+    :func:`check_membership`). Orderers without an address yet count as new. Does nothing
+    when the channel cannot be read (not created, or the network is down)."""
+    try:
+        current = current_config(access, channel)
+    except errors.FabricError:
+        return
+    want: set[str] = set()
+    for node in consenters(access.plan, channel):
+        try:
+            want.add(_endpoint(access, node))
+        except OperationError:
+            want.add(f"new orderer {node.fqdn}")
+    check_membership(channel, have=set(consenter_certs(current)), want=want)
+
+
 def _endpoint(access: NetworkAccess, node: NodePlan) -> str:
     return str(access.addresses.cluster(node))
 
@@ -117,6 +155,7 @@ def decide(
 ) -> ConfigDecision:
     """The steps from ``current`` to ``desired`` (read-only)."""
     have, want = consenter_certs(current), consenter_certs(desired)
+    check_membership(channel, have=set(have), want=set(want))
     rotations = tuple(
         node
         for node in consenters(access.plan, channel)

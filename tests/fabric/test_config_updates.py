@@ -333,3 +333,72 @@ def test_compute_update_agrees_with_configtxlator(tmp_path: Path) -> None:
         assert ours == theirs, name
         described = configupdate.describe(ours, original)
         assert [c.path for c in described] == paths, (name, described)
+
+
+def test_bft_consenter_rotation_on_3_1(home: Path) -> None:
+    """renew --new-key of a BFT orderer (Fabric 3.1.5): the Orderers mapping gets its new TLS
+    certificates, ordering goes on, smoke is green."""
+    install = fabric_install_or_skip("3.1.5")
+    with up_network(EXAMPLES / "bft.yaml", install=install) as net:
+        before = _consenter_certs(net)
+        services.pki_renew(net.loaded, identity="orderer1.ordererorg.example.com", new_key=True)
+        result = net.up()
+        rotated = [c for p in result.phases for c in p.changes if c.startswith("rotated")]
+        assert rotated == [
+            "rotated orderer1.ordererorg.example.com: consenter TLS certificate on mychannel"
+        ]
+        after = _consenter_certs(net)
+        changed = [k for k in after if after[k] != before[k]]
+        assert len(changed) == 1
+        from fabric_protos.common import configuration_pb2
+
+        group = _config(net).channel_group.groups["Orderer"]
+        mapping = configuration_pb2.Orderers.FromString(group.values["Orderers"].value)
+        assert group.policies["BlockValidation"].policy == configupdate.bft_block_validation(
+            mapping
+        )
+        report = services.smoke(net.loaded, target="local").value
+        assert report.passed, [(c.name, c.message) for c in report.checks if not c.passed]
+
+
+def test_anchor_peer_change_and_orderer_limits(home: Path, tmp_path: Path) -> None:
+    """Moving org1's anchor to peer1 updates AnchorPeers; adding two orderers at once, or
+    removing consenters below a quorum, is refused with the reason before anything changes."""
+    from fabric_protos.peer import configuration_pb2 as peer_config
+
+    import topology
+
+    install = fabric_install_or_skip("2.5.16")
+    with up_network(_topology(tmp_path, org3=False), install=install) as net:
+        anchored = "        - name: peer0\n          anchor: true\n        - name: peer1\n"
+        moved_anchor = "        - name: peer0\n        - name: peer1\n          anchor: true\n"
+        text = net.loaded.path.read_text().replace(
+            anchored + "      users: [alice]", moved_anchor + "      users: [alice]"
+        )
+        moved = tmp_path / "moved.yaml"
+        moved.write_text(text)
+        net.loaded = topology.load(moved)
+        net.up()
+        value = _config(net).channel_group.groups["Application"].groups["Org1MSP"].values
+        anchors = peer_config.AnchorPeers.FromString(value["AnchorPeers"].value).anchor_peers
+        peer1 = net.plan.org("org1").peers[1]
+        assert [(a.host, a.port) for a in anchors] == [
+            ("127.0.0.1", ports.load_addresses(net.state_dir).peer(peer1).port)
+        ]
+        two_more = tmp_path / "two-more.yaml"
+        two_more.write_text(
+            text.replace(
+                "        - name: orderer2\n",
+                "        - name: orderer2\n        - name: orderer3\n        - name: orderer4\n",
+            )
+        )
+        with pytest.raises(BaasError, match="one orderer per config update"):
+            services.up(topology.load(two_more), target="local", fabric_bin=install.root)
+        assert not (
+            net.state_dir
+            / "crypto"
+            / "ordererOrganizations"
+            / "ordererorg.example.com"
+            / "orderers"
+            / "orderer3.ordererorg.example.com"
+        ).exists()

@@ -610,9 +610,17 @@ class LocalRuntime:
         return self._install
 
     def preflight(self, plan: Plan) -> None:
+        """Binaries, chaincode folders, and — for a running network — that the consenter set
+        changes by at most one orderer, all before anything is written."""
         self.install()
         for cc in plan.chaincodes:
             chaincode_servers.detect((self.topology_dir / cc.path).resolve())
+        addresses = ports.load_addresses(self.state_dir)
+        if not addresses.nodes or not (self.state_dir / "crypto").is_dir():
+            return
+        with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
+            for channel in plan.channels:
+                channel_config.check_consenter_change(access, channel)
 
     @property
     def probe_marker(self) -> Path:
