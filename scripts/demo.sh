@@ -14,7 +14,7 @@ if ! .venv/bin/python -c "from baas.fabric import binaries; binaries.find('2.5.1
   echo "    or point FABRIC_BIN at an extracted official release (bin/, config/, builders/)." >&2
   echo "    What works without them:" >&2
   $BAAS plan $EXAMPLE
-  $BAAS pki generate $EXAMPLE --out .demo/crypto
+  $BAAS pki generate $EXAMPLE --crypto .demo/crypto
   $BAAS render $EXAMPLE --out .demo/render --crypto .demo/crypto
   exit 0
 fi

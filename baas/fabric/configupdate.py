@@ -15,8 +15,9 @@ Pure except for signing (the identities hold the keys).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fabric_protos.common import common_pb2, configtx_pb2, configuration_pb2, policies_pb2
 from fabric_protos.msp import identities_pb2, msp_config_pb2, msp_principal_pb2
@@ -79,52 +80,57 @@ class _MapUpdate:
     members_changed: bool
 
 
-def _values(original: object, updated: object) -> _MapUpdate:
+def _members(
+    original: object,
+    updated: object,
+    *,
+    same: Callable[[str, Any, Any], bool],
+    make: Callable[..., Any],
+    payload: str,
+) -> _MapUpdate:
+    """The update of one map of values or policies: unchanged members go to ``same`` (at their
+    version), changed ones to the write set at version + 1, new ones at version 0; a missing
+    or new member marks the membership as changed. ``payload`` names the field carrying the
+    content (``value`` or ``policy``)."""
     read: dict[str, object] = {}
     write: dict[str, object] = {}
-    same: dict[str, object] = {}
+    unchanged: dict[str, object] = {}
     changed = False
     for name, old in original.items():  # type: ignore[attr-defined]
         new = updated.get(name)  # type: ignore[attr-defined]
         if new is None:
             changed = True
-        elif _same_value(name, old, new):
-            same[name] = configtx_pb2.ConfigValue(version=old.version)
+        elif same(name, old, new):
+            unchanged[name] = make(version=old.version)
         else:
-            write[name] = configtx_pb2.ConfigValue(
-                version=old.version + 1, mod_policy=new.mod_policy, value=new.value
+            write[name] = make(
+                version=old.version + 1,
+                mod_policy=new.mod_policy,
+                **{payload: getattr(new, payload)},
             )
     for name, new in updated.items():  # type: ignore[attr-defined]
         if name not in original:  # type: ignore[operator]
             changed = True
-            write[name] = configtx_pb2.ConfigValue(
-                version=0, mod_policy=new.mod_policy, value=new.value
+            write[name] = make(
+                version=0, mod_policy=new.mod_policy, **{payload: getattr(new, payload)}
             )
-    return _MapUpdate(read, write, same, changed)
+    return _MapUpdate(read, write, unchanged, changed)
+
+
+def _values(original: object, updated: object) -> _MapUpdate:
+    return _members(
+        original, updated, same=_same_value, make=configtx_pb2.ConfigValue, payload="value"
+    )
 
 
 def _policies(original: object, updated: object) -> _MapUpdate:
-    read: dict[str, object] = {}
-    write: dict[str, object] = {}
-    same: dict[str, object] = {}
-    changed = False
-    for name, old in original.items():  # type: ignore[attr-defined]
-        new = updated.get(name)  # type: ignore[attr-defined]
-        if new is None:
-            changed = True
-        elif _same_policy(old, new):
-            same[name] = configtx_pb2.ConfigPolicy(version=old.version)
-        else:
-            write[name] = configtx_pb2.ConfigPolicy(
-                version=old.version + 1, mod_policy=new.mod_policy, policy=new.policy
-            )
-    for name, new in updated.items():  # type: ignore[attr-defined]
-        if name not in original:  # type: ignore[operator]
-            changed = True
-            write[name] = configtx_pb2.ConfigPolicy(
-                version=0, mod_policy=new.mod_policy, policy=new.policy
-            )
-    return _MapUpdate(read, write, same, changed)
+    return _members(
+        original,
+        updated,
+        same=lambda _, a, b: _same_policy(a, b),
+        make=configtx_pb2.ConfigPolicy,
+        payload="policy",
+    )
 
 
 def _groups(original: object, updated: object) -> _MapUpdate:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fabric_protos.peer import proposal_response_pb2
 from fabric_protos.peer.lifecycle import lifecycle_pb2
@@ -239,14 +240,19 @@ def committed(peer: Peer, admin: SigningIdentity, *, channel: str, name: str) ->
             return None
         raise
     result = lifecycle_pb2.QueryChaincodeDefinitionResult.FromString(response.response.payload)
+    return _definition(name, result)
+
+
+def _definition(name: str, found: Any) -> Definition:
+    """A :class:`Definition` from a committed-definition message of the lifecycle SCC."""
     return Definition(
         name=name,
-        version=result.version,
-        sequence=int(result.sequence),
-        validation_parameter=bytes(result.validation_parameter),
-        init_required=bool(result.init_required),
-        endorsement_plugin=result.endorsement_plugin,
-        validation_plugin=result.validation_plugin,
+        version=found.version,
+        sequence=int(found.sequence),
+        validation_parameter=bytes(found.validation_parameter),
+        init_required=bool(found.init_required),
+        endorsement_plugin=found.endorsement_plugin,
+        validation_plugin=found.validation_plugin,
     )
 
 
@@ -263,17 +269,5 @@ def committed_all(peer: Peer, admin: SigningIdentity, *, channel: str) -> list[D
     )
     result = lifecycle_pb2.QueryChaincodeDefinitionsResult.FromString(response.response.payload)
     return sorted(
-        (
-            Definition(
-                name=d.name,
-                version=d.version,
-                sequence=int(d.sequence),
-                validation_parameter=bytes(d.validation_parameter),
-                init_required=bool(d.init_required),
-                endorsement_plugin=d.endorsement_plugin,
-                validation_plugin=d.validation_plugin,
-            )
-            for d in result.chaincode_definitions
-        ),
-        key=lambda d: d.name,
+        (_definition(d.name, d) for d in result.chaincode_definitions), key=lambda d: d.name
     )

@@ -9,6 +9,7 @@ unchanged one is left alone. :func:`ensure_chaincode` acts on that decision.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -156,6 +157,7 @@ def ensure_chaincode(
             changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}"))
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     lifecycle.commit(endorsers, access.admin(first), channel=cc.channel, definition=definition)
+    _wait_defined_everywhere(access, cc, orgs, definition.sequence)
     verb = "upgraded" if decision.is_upgrade else "committed"
     changes.append(
         Change(verb, cc.name, f"{cc.version}, sequence {definition.sequence} on {cc.channel}")
@@ -163,6 +165,34 @@ def ensure_chaincode(
     if cc.init_required:
         changes += _initialise(access, cc, orgs)
     return changes
+
+
+def _wait_defined_everywhere(
+    access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan], sequence: int
+) -> None:
+    """Wait (bounded) until every member peer has committed the definition at ``sequence``:
+    the commit was awaited on one peer only, and a peer still a block behind would endorse
+    against the previous definition — or not at all."""
+    deadline = time.monotonic() + NODE_TIMEOUT
+    pending = [(org, node) for org in orgs for node in org.peers]
+    while pending:
+        org, node = pending[0]
+        try:
+            found = lifecycle.committed(
+                access.peer(node), access.admin(org), channel=cc.channel, name=cc.name
+            )
+        except errors.FabricError:
+            found = None
+        if found is not None and found.sequence >= sequence:
+            pending.pop(0)
+            continue
+        if time.monotonic() > deadline:
+            raise errors.FabricError(
+                f"{node.fqdn} has not committed {cc.name} sequence {sequence} on {cc.channel} "
+                f"after {NODE_TIMEOUT:.0f}s",
+                hint=f"is it connected to the orderers? `baas logs FILE {node.fqdn}`",
+            )
+        time.sleep(0.05)
 
 
 def _approve_committed(
