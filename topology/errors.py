@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +46,13 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def by_position(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``diagnostics`` in reading order: by file, then line, then column. Those without a line
+    (whole-file problems, or a path the file does not spell out) come first in their file;
+    equal positions keep their order (the sort is stable)."""
+    return sorted(diagnostics, key=lambda d: (d.file, d.line or 0, d.column or 0))
 
 
 class TopologyError(Exception):

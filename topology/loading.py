@@ -7,6 +7,7 @@ field path, the line and a fix.
 
 from __future__ import annotations
 
+import difflib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from topology import validation
-from topology.errors import Diagnostic, TopologyError
+from topology.errors import Diagnostic, TopologyError, by_position
 from topology.model import Network
 from topology.yamlsafe import MAX_FILE_BYTES, Positions, YamlProblem, join_path, parse
 
@@ -54,7 +55,7 @@ def load(path: str | Path) -> LoadedTopology:
             _fail(shown, "", "this is not a regular file", "pass the path of a topology YAML file")
         raw = file.read_bytes()
     except FileNotFoundError:
-        _fail(shown, "", "no such file", "check the path; examples live in examples/")
+        _fail(shown, "", "no such file", _missing_file_hint())
     except PermissionError:
         _fail(shown, "", "permission denied while reading the file", "make the file readable")
     try:
@@ -77,12 +78,7 @@ def loads(
             [Diagnostic("error", source, exc.path, exc.message, exc.hint, exc.line, exc.column)]
         ) from None
     if data is None:
-        _fail(
-            source,
-            "",
-            "the file is empty",
-            "start from examples/minimal.yaml (apiVersion: baas/v1alpha1, kind: Network, ...)",
-        )
+        _fail(source, "", "the file is empty", _empty_file_hint())
     if not isinstance(data, dict):
         _fail(
             source,
@@ -94,15 +90,32 @@ def loads(
     try:
         network = Network.model_validate(data)
     except ValidationError as exc:
-        raise TopologyError(_from_pydantic(exc, source, positions)) from None
-    diagnostics = [
+        raise TopologyError(by_position(_from_pydantic(exc, source, positions))) from None
+    diagnostics = by_position(
         _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)
         for f in validation.check(network, base_dir=base_dir)
-    ]
+    )
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise TopologyError(diagnostics)
     return network, diagnostics
+
+
+def _examples_here() -> bool:
+    """True when the current folder holds this repository's examples (``examples/*.yaml``)."""
+    return (Path("examples") / "minimal.yaml").is_file()
+
+
+def _missing_file_hint() -> str:
+    """Where to look: the repository's examples/ only when run from the repository."""
+    if _examples_here():
+        return "check the path; examples live in examples/"
+    return f"check the path (a relative path starts from the current folder, {Path.cwd()})"
+
+
+def _empty_file_hint() -> str:
+    start = "start from examples/minimal.yaml" if _examples_here() else "write a mapping with"
+    return f"{start} (apiVersion: baas/v1alpha1, kind: Network, metadata, spec; see `baas schema`)"
 
 
 def _fail(
@@ -168,26 +181,68 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+Loc = tuple[int | str, ...]
+
+
 def _from_pydantic(exc: ValidationError, source: str, positions: Positions) -> list[Diagnostic]:
+    """One diagnostic per model error, except that a misspelt required key gives one error
+    (its "unknown field ... did you mean" at the misspelling), not that plus "required field
+    ... is missing" for the key it was meant to be."""
+    errors = exc.errors(include_url=False)
+    missing = {tuple(err["loc"]) for err in errors if err["type"] == "missing"}
+    renames = _misspelt_required(errors, missing)
     out: list[Diagnostic] = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
         loc = tuple(err["loc"])
-        path = _loc_path(loc)
-        message, hint = _explain(err, loc)
-        out.append(_place(Diagnostic("error", source, path, message, hint), positions))
+        if err["type"] == "missing" and loc in renames.values():
+            continue
+        message, hint = _explain(err, loc, rename=loc in renames)
+        out.append(_place(Diagnostic("error", source, _loc_path(loc), message, hint), positions))
     return out
 
 
-def _explain(err: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
+def _misspelt_required(errors: list[Any], missing: set[Loc]) -> dict[Loc, Loc]:
+    """``{unknown key's loc: missing key's loc}`` for every unknown key whose closest allowed
+    name is a required key missing from the same mapping."""
+    renames: dict[Loc, Loc] = {}
+    for err in errors:
+        loc: Loc = tuple(err["loc"])
+        if err["type"] != "extra_forbidden" or not loc:
+            continue
+        meant = _closest(str(loc[-1]), _allowed_at(loc[:-1]))
+        if meant is not None and (*loc[:-1], meant) in missing:
+            renames[loc] = (*loc[:-1], meant)
+    return renames
+
+
+def _allowed_at(parent: Loc) -> list[str]:
+    model = _model_at(parent)
+    return _allowed_keys(model) if model else []
+
+
+def _closest(name: str, allowed: list[str]) -> str | None:
+    """The allowed key ``name`` most likely misspells (as :func:`validation.did_you_mean`)."""
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _explain(err: Any, loc: Loc, *, rename: bool = False) -> tuple[str, str]:
+    """The message and hint of one model error at ``loc``; ``rename`` says the unknown key at
+    ``loc`` stands for a required key that is missing (the hint then says to rename it)."""
     kind = err["type"]
     field_name = str(loc[-1]) if loc else "document"
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        allowed = _allowed_keys(model) if model else []
+        allowed = _allowed_at(loc[:-1])
         suggestion = validation.did_you_mean(field_name, allowed)
+        meant = _closest(field_name, allowed)
+        fix = (
+            f"rename it to {meant!r}, a required field"
+            if rename and meant
+            else "remove it or fix its spelling"
+        )
         return (
             f"unknown field {field_name!r}{suggestion}",
-            f"remove it or fix its spelling; allowed here: {', '.join(allowed)}",
+            f"{fix}; allowed here: {', '.join(allowed)}",
         )
     if kind == "missing":
         return (f"required field {field_name!r} is missing", f"add '{field_name}: ...' here")

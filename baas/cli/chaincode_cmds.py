@@ -6,17 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
-from baas.cli import output
-from baas.cli.options import FILE, Format
+from baas.cli import common, output
+from baas.cli.options import FILE, OUTPUT, Format
 
-CHAINCODE = typer.Argument(..., help="Chaincode name (as in the topology).", show_default=False)
-FUNCTION = typer.Argument(..., help="Transaction function.", show_default=False)
-ARGS = typer.Argument(None, help="Its arguments.", show_default=False)
-IDENTITY = typer.Option(
-    None, "--as", help="Identity to sign with, e.g. alice@org1.example.com (default: a user)."
+CHAINCODE = typer.Argument(
+    ..., help="Chaincode name (as in the topology).", show_default=False, metavar="CHAINCODE"
 )
-OUTPUT = typer.Option(Format.text, "--output", "-o", help="text or json.")
+FUNCTION = typer.Argument(..., help="Transaction function.", show_default=False, metavar="FUNCTION")
+ARGS = typer.Argument(
+    None,
+    help="Its arguments (put -- before the first one that starts with -).",
+    show_default=False,
+    metavar="ARGS",
+)
+IDENTITY = typer.Option(
+    None,
+    "--as",
+    help="Identity to sign with, e.g. alice@org1.example.com (default: a user).",
+    metavar="NAME",
+)
 
 
 def invoke(
@@ -28,28 +38,25 @@ def invoke(
     fmt: Format = OUTPUT,
 ) -> None:
     """Submit a transaction endorsed by every member organisation and wait for its commit.
+    The chaincode's answer goes to stdout, the transaction ID and block to stderr.
 
+    \b
     Example: baas invoke examples/two-orgs.yaml basic CreateAsset a1 blue 5 Tomoko 300
     """
-    from baas import services
     from baas.services import chaincode as calls
 
-    loaded = services.load(file)
-    output.print_warnings(loaded.warnings)
+    loaded = common.load(file)
     outcome = calls.invoke(
         loaded, chaincode=chaincode, function=function, args=args or [], identity=identity
     )
-    if fmt is Format.json:
-        output.print_json(outcome.to_dict())
+    if common.emit(outcome, fmt):
         return
     value = outcome.value
-    output.err.print(
-        f"committed {value.tx_id} in block {value.block} as {value.identity} "
-        f"({value.seconds:.2f}s)",
-        markup=False,
+    output.note(
+        f"committed {value.tx_id} in block {value.block} as {value.identity} ({value.seconds:.2f}s)"
     )
     if value.result:
-        output.out.print(value.text, markup=False, highlight=False)
+        output.out.print(Text(value.text))
 
 
 def query(
@@ -58,18 +65,20 @@ def query(
     function: str = FUNCTION,
     args: list[str] | None = ARGS,
     identity: str | None = IDENTITY,
-    peer: str | None = typer.Option(None, "--peer", help="Peer FQDN to ask."),
+    peer: str | None = typer.Option(
+        None, "--peer", help="Peer to ask (its FQDN; default: an anchor peer).", metavar="FQDN"
+    ),
     fmt: Format = OUTPUT,
 ) -> None:
-    """Evaluate a transaction function on one peer (nothing is ordered).
+    """Evaluate a transaction function on one peer (nothing is ordered). The chaincode's
+    answer goes to stdout.
 
+    \b
     Example: baas query examples/two-orgs.yaml basic ReadAsset a1
     """
-    from baas import services
     from baas.services import chaincode as calls
 
-    loaded = services.load(file)
-    output.print_warnings(loaded.warnings)
+    loaded = common.load(file)
     outcome = calls.query(
         loaded,
         chaincode=chaincode,
@@ -78,10 +87,8 @@ def query(
         identity=identity,
         peer=peer,
     )
-    if fmt is Format.json:
-        output.print_json(outcome.to_dict())
-    else:
-        output.out.print(outcome.value.text, markup=False, highlight=False)
+    if not common.emit(outcome, fmt):
+        output.out.print(Text(outcome.value.text))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,8 @@
 ``baas fabric list`` shows, per pinned release, where the binaries would be found
 (``--fabric-bin``, ``FABRIC_BIN``, the cache, PATH) or what is wrong; ``baas fabric install``
 downloads the official release archive into the cache (``${XDG_CACHE_HOME:-~/.cache}/baas/
-fabric/<release>``). Humans get a table and a progress bar; ``-o json`` writes data to stdout.
+fabric/<release>``). People get a table and a progress bar; ``-o json`` writes one document
+(``FabricReleaseList``, ``FabricInstallResult``) to stdout.
 """
 
 from __future__ import annotations
@@ -15,29 +16,31 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from rich.text import Text
 
-from baas.cli import output
-from baas.cli.options import Format
+from baas.cli import common, output
+from baas.cli.options import OUTPUT, Format
 from baas.fabric.binaries import Progress
+from baas.services.results import Outcome
 
 fabric_app = typer.Typer(
     name="fabric",
-    help="Fabric's binaries: list where they are, install a pinned release.",
+    help="Fabric's binaries: list where they are, install a pinned release.\n\n"
+    "\b\nExample: baas fabric install --version 3.1",
     no_args_is_help=True,
 )
 
-FMT_OPT = typer.Option(Format.text, "-o", "--output", help="text or json.")
 _STYLES = {"ok": "green", "absent": "yellow"}
 
 
 @contextmanager
 def _download_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
-    """A rich download bar on stderr (None when disabled)."""
-    if not enabled:
+    """A download bar on stderr when ``enabled`` and stderr is a terminal (else None)."""
+    if not (enabled and output.err.is_terminal):
         yield None
         return
     bar = RichProgress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -55,39 +58,46 @@ def _download_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
 
 def install_cmd(
     version: str = typer.Option(
-        "2.5", "--version", help="Fabric line 2.5 or 3.1 (or 2.5.16, 3.1.5)."
+        "2.5", "--version", help="Fabric line 2.5 or 3.1 (or the release, 2.5.16 or 3.1.5)."
     ),
     force: bool = typer.Option(False, "--force", help="Download again even if installed."),
-    fmt: Format = FMT_OPT,
+    fmt: Format = OUTPUT,
 ) -> None:
-    """Download Fabric's official release archive into the cache, verify it and install it
-    (skipped when a verified install is already there)."""
+    """Download a pinned Fabric release into the cache. The official release archive is
+    verified and installed atomically; nothing is downloaded when a verified install is
+    already there (unless --force).
+
+    \b
+    Example: baas fabric install --version 3.1
+    """
     from baas.fabric.binaries import resolve_release
     from baas.services.fabric import fabric_install
 
     release = resolve_release(version)
     with _download_bar(fmt is Format.text, f"Fabric {release}") as progress:
         result = fabric_install(release, force=force, progress=progress)
-    if fmt is Format.json:
-        output.print_json(result.to_dict())
+    if common.emit(Outcome("FabricInstallResult", result), fmt):
         return
     where = result.install.root or result.install.bin_dir
     if result.installed:
-        output.err.print(f"installed Fabric {release} in {where}", markup=False)
+        output.note(f"installed Fabric {release} in {where}")
     else:
-        output.err.print(
-            f"Fabric {release} is already installed in {where} (--force downloads it again)",
-            markup=False,
+        output.note(
+            f"Fabric {release} is already installed in {where} (--force downloads it again)"
         )
 
 
-def list_cmd(fmt: Format = FMT_OPT) -> None:
-    """Show each pinned Fabric release: found or not, where, and what is missing or wrong."""
+def list_cmd(fmt: Format = OUTPUT) -> None:
+    """Show each pinned Fabric release: found or not, where, and what is missing or wrong.
+    Searched in order: --fabric-bin of `baas up`, FABRIC_BIN, the cache, then PATH.
+
+    \b
+    Example: baas fabric list -o json
+    """
     from baas.services.fabric import fabric_list
 
     result = fabric_list()
-    if fmt is Format.json:
-        output.print_json(result.to_dict())
+    if common.emit(Outcome("FabricReleaseList", result), fmt):
         return
     table = Table(box=None)
     for column in ("version", "status", "source"):
@@ -100,7 +110,7 @@ def list_cmd(fmt: Format = FMT_OPT) -> None:
         style = _STYLES.get(row.state, "red")
         table.add_row(
             f"{data['version']} ({data['release']})",
-            f"[{style}]{row.state}[/{style}]",
+            Text(row.state, style=style),
             data["source"] or "-",
             data["path"] or "-",
             ", ".join(data["missing"]) or "-",
@@ -109,12 +119,11 @@ def list_cmd(fmt: Format = FMT_OPT) -> None:
             problems.append(f"{data['release']}: {data['problem']}")
     output.out.print(table)
     for line in problems:
-        output.err.print(line, markup=False)
+        output.note(line)
     if problems:
-        output.err.print(
+        output.note(
             "install with `baas fabric install --version 2.5|3.1`, or point FABRIC_BIN at an "
-            "extracted official release archive",
-            markup=False,
+            "extracted official release archive"
         )
 
 

@@ -4,107 +4,118 @@ wrapper over :func:`baas.services.render`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from baas.cli import output
-from baas.cli.options import Format, SecretsOpt
+from baas.cli import common, output
+from baas.cli.options import (
+    CRYPTO,
+    FILE,
+    IMAGE_REGISTRY,
+    OUTPUT,
+    SECRETS,
+    Format,
+    SecretsOpt,
+    alias,
+    hidden,
+)
 
 if TYPE_CHECKING:
     from baas.services.render import RenderedFiles
 
 
 def render(
-    file: Path = typer.Argument(..., help="Topology file.", show_default=False),
+    file: Path = FILE,
     out: Path = typer.Option(
-        ..., "--out", help="Output folder (created when missing).", show_default=False
+        ...,
+        "--out",
+        help="Folder to write into (created when missing).",
+        show_default=False,
+        metavar="DIR",
     ),
-    secrets_mode: SecretsOpt = typer.Option(
-        SecretsOpt.kubernetes,
-        "--secrets-mode",
-        help="Where pods read key material: kubernetes Secrets or vault (Agent Injector).",
-    ),
+    secrets: SecretsOpt = SECRETS,
     values: list[Path] = typer.Option(
         [],
         "--values",
-        "-f",
-        help="Extra chart values merged into every organisation's values (repeatable; "
-        "never key material).",
+        help="Extra chart values merged into every organisation's values (repeatable; never "
+        "key material).",
         show_default=False,
+        metavar="FILE",
     ),
-    image_registry: str = typer.Option(
-        "",
-        "--image-registry",
-        help="Registry prefix for the Fabric images (air-gapped).",
-        show_default=False,
-    ),
+    image_registry: str = IMAGE_REGISTRY,
     vault_mount: str = typer.Option("baas", "--vault-mount", help="KV v2 mount of identities."),
     vault_auth_path: str = typer.Option(
         "auth/kubernetes", "--vault-auth-path", help="Vault Kubernetes auth method path."
     ),
-    crypto: Path | None = typer.Option(
-        None,
-        "--crypto",
-        help="PKI tree whose certificate digests go on the node pods, as `baas up` deploys "
-        "them (default: $BAAS_HOME/networks/<name>/crypto; none when it does not exist).",
-        show_default=False,
-    ),
+    crypto: Path | None = CRYPTO,
     workers: int = typer.Option(
-        0, "--workers", min=0, help="Parallel helm processes (0 = one per CPU)."
+        0, "--workers", min=0, help="Parallel helm processes (0: one per CPU)."
     ),
-    fmt: Format = typer.Option(Format.text, "-o", "--output", help="text or json."),
+    fmt: Format = OUTPUT,
+    old_secrets_mode: SecretsOpt | None = hidden("--secrets-mode"),
+    old_values: list[Path] = hidden("-f", default=[]),
 ) -> None:
-    """Write each organisation's Helm values and its rendered manifests (real `helm template`
-    of charts/fabric), plus the namespaces and NetworkPolicies, under --out."""
+    """Write the network's Kubernetes manifests as files, for review and GitOps. That is each
+    organisation's Helm values and its rendered manifests (the real `helm template` of
+    charts/fabric), plus the namespaces and NetworkPolicies, into --out. Nothing is applied;
+    unchanged files are not rewritten, and files an earlier render wrote but this one does not
+    are removed.
+
+    When the crypto folder exists, each node's pod template carries its certificates' digest,
+    as `baas up` deploys it; without one the digests are left out (run `baas pki generate`
+    first, or pass --crypto). The first render installs the pinned helm into the cache.
+
+    \b
+    Example: baas render examples/two-orgs.yaml --out ./manifests --secrets vault
+    """
     from baas import services
 
-    loaded = services.load(file)
-    output.print_warnings(loaded.warnings)
-    rendered = services.render(
+    mode = alias(
+        secrets,
+        old_secrets_mode,
+        old="--secrets-mode",
+        new="--secrets",
+        default=SecretsOpt.kubernetes,
+    )
+    extra = alias(values, old_values, old="-f", new="--values", default=[])
+    loaded = common.load(file)
+    common.announce_helm()
+    outcome = services.render(
         loaded,
         out=out,
         crypto=crypto,
-        values_files=values,
-        secrets_mode=secrets_mode.value,
+        values_files=extra,
+        secrets_mode=mode.value,
         vault_mount=vault_mount,
         vault_auth_path=vault_auth_path,
         image_registry=image_registry,
         workers=workers or None,
-    ).value
-    if fmt is Format.json:
-        output.print_json(_json(rendered))
+    )
+    if common.emit(outcome, fmt):
         return
-    _text(rendered, out)
+    _text(outcome.value, out, file)
 
 
-def _json(rendered: RenderedFiles) -> dict[str, Any]:
-    """The ``-o json`` document (its shape predates :meth:`RenderedFiles.to_dict`, kept)."""
-    result = rendered.result
-    return {
-        "out": str(result.out_dir),
-        "organizations": list(result.orgs),
-        "files": [{"path": f.path, "action": f.action} for f in result.files],
-        "missing": list(result.missing_hooks),
-        "seconds": round(result.seconds, 3),
-    }
-
-
-def _text(rendered: RenderedFiles, out: Path) -> None:
-    """What changed, one line per file, then a summary line (on stderr)."""
+def _text(rendered: RenderedFiles, out: Path, file: Path) -> None:
+    """What changed, one line per file, notes (missing hooks, no digests), then a summary line
+    (all on stderr)."""
     for change in rendered.files:
         if change.action != "unchanged":
-            output.err.print(f"{change.action:<9} {out / change.path}", markup=False)
+            output.note(f"{change.action:<9} {out / change.path}")
     for hook in rendered.result.missing_hooks:
-        output.err.print(
-            f"note: {hook} is not available yet; its manifests were not written", markup=False
+        output.note(f"note: {hook} is not available yet; its manifests were not written")
+    if not rendered.digests:
+        output.note(
+            f"note: no crypto folder at {rendered.crypto}, so the identity digests were left out "
+            "of the pod templates; to include them, run "
+            f"`{common.command_line('baas', 'pki', 'generate', file)}` first or pass --crypto DIR"
         )
     summary = ", ".join(f"{n} {a}" for a, n in rendered.counts.items() if n)
     orgs = rendered.result.orgs
-    output.err.print(
-        f"[green]ok[/green] rendered {len(orgs)} organisation"
-        f"{'' if len(orgs) == 1 else 's'} into {out} in {rendered.result.seconds:.2f}s "
-        f"({summary or 'no files'})"
+    output.ok(
+        f"rendered {common.count(len(orgs), 'organisation')} into {out} in "
+        f"{rendered.result.seconds:.2f}s ({summary or 'no files'})"
     )
 
 

@@ -4,32 +4,43 @@ to stdout."""
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.text import Text
 
-from baas.cli import output
+from baas.cli import common, output
 from baas.cli.options import (
     CONTEXT,
     FILE,
+    IMAGE_REGISTRY,
     KUBECONFIG,
+    OUTPUT,
     SECRETS,
     TARGET,
     Format,
     SecretsOpt,
     TargetOpt,
+    alias,
+    hidden,
     kube_options,
 )
+from baas.errors import UsageError
 
 FABRIC_BIN = typer.Option(
     None,
     "--fabric-bin",
     envvar="FABRIC_BIN",
     help="Folder of a Fabric release (bin/, config/, builders/); default: the cache, then PATH.",
+    metavar="DIR",
 )
-OUTPUT = typer.Option(Format.text, "--output", "-o", help="text or json.")
+TIMEOUT = typer.Option(
+    300.0, "--timeout", help="Seconds nodes (or workloads) may take to become ready."
+)
 
 
 class _Progress:
@@ -39,26 +50,46 @@ class _Progress:
         self.start = time.monotonic()
 
     def __call__(self, line: str) -> None:
-        output.err.print(f"  [{time.monotonic() - self.start:5.1f}s] {line}", markup=False)
-
-
-def _load(file: Path) -> Any:
-    from baas import services
-
-    loaded = services.load(file)
-    output.print_warnings(loaded.warnings)
-    return loaded
+        output.note(f"  [{time.monotonic() - self.start:5.1f}s] {line}")
 
 
 def _kube(target: TargetOpt, **kwargs: Any) -> Any:
     return kube_options(**kwargs) if target is TargetOpt.kubernetes else None
 
 
+def _cluster_flags(context: str | None, kubeconfig: Path | None) -> list[str]:
+    """``--context``/``--kubeconfig`` again, as given (for the commands suggested next)."""
+    flags = ["--context", context] if context else []
+    return flags + (["--kubeconfig", str(kubeconfig)] if kubeconfig else [])
+
+
 def _phases(result: dict[str, Any]) -> None:
     for phase in result.get("phases", []):
         changes = phase["changes"]
         what = f"{len(changes)} change(s)" if changes else "no change"
-        output.err.print(f"  {phase['name']:<10} {phase['seconds']:6.2f}s  {what}", markup=False)
+        output.note(f"  {phase['name']:<10} {phase['seconds']:6.2f}s  {what}")
+
+
+def _next_after_up(
+    file: Path, loaded: Any, target: TargetOpt, cluster: list[str]
+) -> list[tuple[str, str]]:
+    """What to run after a successful ``up``: status, smoke, and a log of the first peer (via
+    kubectl on Kubernetes). ``cluster`` are the ``--context``/``--kubeconfig`` flags given."""
+    from baas import plan as planning
+
+    again = [] if target is TargetOpt.local else ["-t", "kubernetes", *cluster]
+    steps = [
+        (common.command_line("baas", "status", file, *again), "what runs, heights, chaincodes"),
+        (common.command_line("baas", "smoke", file, *again), "end-to-end checks"),
+    ]
+    peers = [n for org in planning.build(loaded.network).orgs for n in org.peers]
+    if target is TargetOpt.local:
+        node = [peers[0].fqdn] if peers else []
+        steps.append((common.command_line("baas", "logs", file, *node, "-f"), "follow a log"))
+    elif peers:
+        where = ["-n", peers[0].namespace, "logs", f"statefulset/{peers[0].service}"]
+        steps.append((common.command_line("kubectl", *cluster, *where), "a peer's log"))
+    return steps
 
 
 def up(
@@ -68,21 +99,30 @@ def up(
     context: str | None = CONTEXT,
     kubeconfig: Path | None = KUBECONFIG,
     secrets: SecretsOpt = SECRETS,
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for workloads (kubernetes)."),
-    timeout: float = typer.Option(
-        300.0, "--timeout", help="Seconds nodes (or workloads) may take to become ready."
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Wait for the workloads to be ready (kubernetes)."
     ),
-    registry: str = typer.Option("", "--image-registry", help="Registry prefix for images."),
+    timeout: float = TIMEOUT,
+    registry: str = IMAGE_REGISTRY,
     fmt: Format = OUTPUT,
 ) -> None:
-    """Bring the network up; re-running changes only what differs.
+    """Bring the network up; re-running changes only what differs. It validates the file,
+    issues the crypto material it lacks, starts (local) or applies (kubernetes) every node,
+    then creates the channels and deploys the chaincodes, and ends with the commands to run
+    next.
 
+    \b
     Example: baas up examples/two-orgs.yaml
     """
     from baas import services
+    from baas.services.plan import ValidationResult
 
-    loaded = _load(file)
-    output.err.print(f"[bold]baas up[/bold] {file} → {target.value}")
+    loaded = common.load(file)
+    if fmt is Format.text:
+        output.ok(common.summary(file, ValidationResult.of(loaded)))
+        output.err.print(output.styled("baas up", "bold", f" {file} → {target.value}"))
+    if target is TargetOpt.kubernetes:
+        common.announce_helm()
     outcome = services.up(
         loaded,
         target=target.value,
@@ -99,14 +139,14 @@ def up(
         timeout=timeout,
         report=_Progress(),
     )
-    data = outcome.to_dict()
-    if fmt is Format.json:
-        output.print_json(data)
+    if common.emit(outcome, fmt):
         return
+    data = outcome.to_dict()
     _phases(data)
     verdict = "changed" if data.get("changed", True) else "already up to date"
     total = f" in {data['seconds']:.1f}s" if "seconds" in data else ""
-    output.err.print(f"[green]done[/green]{total}: {verdict}")
+    output.done(f"{total}: {verdict}")
+    common.print_next(_next_after_up(file, loaded, target, _cluster_flags(context, kubeconfig)))
 
 
 def down(
@@ -118,13 +158,16 @@ def down(
     purge: bool = typer.Option(False, "--purge", help="Also delete ledgers, data and keys."),
     fmt: Format = OUTPUT,
 ) -> None:
-    """Stop the network; --purge also deletes its ledgers and key material.
+    """Stop the network; --purge also deletes its ledgers, data and keys. Otherwise, locally,
+    the ledgers, ports and keys stay, so the next `baas up` resumes; on Kubernetes the
+    releases are uninstalled.
 
+    \b
     Example: baas down examples/two-orgs.yaml --purge
     """
     from baas import services
 
-    loaded = _load(file)
+    loaded = common.load(file)
     outcome = services.down(
         loaded,
         target=target.value,
@@ -132,10 +175,24 @@ def down(
         kube=_kube(target, kubeconfig=kubeconfig, context=context, secrets=secrets),
         report=_Progress(),
     )
-    if fmt is Format.json:
-        output.print_json(outcome.to_dict())
-    else:
-        output.err.print("[green]done[/green]")
+    if not common.emit(outcome, fmt):
+        output.done()
+
+
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def camel_ports(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a local ``Status`` document) with each node's listener names in camelCase
+    (``peer_chaincode`` → ``peerChaincode``), the one snake_case key the local runtime's
+    status carries. Returns a new dict; ``data`` is left as it was."""
+    nodes = [
+        {**node, "ports": {_SNAKE.sub(lambda m: m[1].upper(), k): v for k, v in ports.items()}}
+        if isinstance(ports := node.get("ports"), dict)
+        else node
+        for node in data.get("nodes", [])
+    ]
+    return {**data, "nodes": nodes} if "nodes" in data else dict(data)
 
 
 def _print_local_status(data: dict[str, Any]) -> None:
@@ -146,24 +203,31 @@ def _print_local_status(data: dict[str, Any]) -> None:
         ports = ", ".join(f"{k} {v}" for k, v in (node.get("ports") or {}).items())
         say(
             f"  {node['name']:<34} {node['role']:<8} pid {node.get('pid') or '-':<8} "
-            f"{node.get('state', '?'):<9} {health:<9} {ports}",
-            markup=False,
+            f"{node.get('state', '?'):<9} {health:<9} {ports}"
         )
     for server in data.get("chaincodeServers", []):
-        say(
-            f"  {server['program']:<34} chaincode {server['address'] or '-'} {server['state']}",
-            markup=False,
-        )
+        say(f"  {server['program']:<34} chaincode {server['address'] or '-'} {server['state']}")
     for channel in data.get("channels", []):
         heights = ", ".join(
             f"{k.split('.')[0]}.{k.split('.')[1]} {v}" for k, v in channel["heights"].items()
         )
-        say(f"channel {channel['name']}: heights {heights}", markup=False)
+        say(f"channel {channel['name']}: heights {heights}")
         for cc in channel["chaincodes"]:
-            say(
-                f"  chaincode {cc['name']} version {cc['version']} sequence {cc['sequence']}",
-                markup=False,
-            )
+            say(f"  chaincode {cc['name']} version {cc['version']} sequence {cc['sequence']}")
+
+
+def _print_kube_status(network: str, data: dict[str, Any]) -> None:
+    say = output.out.print
+    namespaces = data.get("namespaces", {})
+    say(f"network {network} (kubernetes): {sum(namespaces.values())}/{len(namespaces)} namespaces")
+    for name, present in namespaces.items():
+        say(f"  namespace {name:<32} {'present' if present else 'missing'}")
+    for w in data.get("workloads", []):
+        say(f"  {w['kind']} {w['namespace']}/{w['name']}: {w['ready']}/{w['wanted']} ready")
+    boot = data.get("bootstrap") or {}
+    if boot:
+        message = f" ({boot['message']})" if boot.get("message") else ""
+        say(f"bootstrap job {boot.get('job') or '-'}: {boot.get('state')}{message}")
 
 
 def status(
@@ -173,42 +237,78 @@ def status(
     kubeconfig: Path | None = KUBECONFIG,
     fmt: Format = OUTPUT,
 ) -> None:
-    """What runs: every node with pid, ports and health; per channel each node's height and
-    the committed chaincodes.
+    """Show what runs: nodes, health, channel heights and chaincodes. Locally every node with
+    pid, state, ports and health, the chaincode servers, and per channel each node's block
+    height and the committed chaincodes; on Kubernetes the namespaces, each workload's
+    readiness and the bootstrap Job. A network that is not up is no error: it shows as not
+    running.
 
+    \b
     Example: baas status examples/two-orgs.yaml -o json
     """
     from baas import services
 
-    loaded = _load(file)
+    loaded = common.load(file)
     outcome = services.status(
         loaded,
         target=target.value,
         kube=_kube(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes),
     )
-    data = outcome.to_dict()
-    if fmt is Format.json or target is TargetOpt.kubernetes:
+    data = camel_ports(outcome.to_dict())
+    if fmt is Format.json:
         output.print_json(data)
+    elif target is TargetOpt.kubernetes:
+        _print_kube_status(loaded.network.metadata.name, data)
     else:
         _print_local_status(data)
 
 
+@dataclass(frozen=True)
+class LogLines:
+    """What ``logs -o json`` prints: the network, the node asked for (None: all) and the lines
+    as the text form prints them (``==> path <==`` before each log when there are several)."""
+
+    network: str
+    node: str | None
+    lines: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "target": "local", "node": self.node, "lines": self.lines}
+
+
 def logs(
     file: Path = FILE,
-    node: str | None = typer.Argument(None, help="Node FQDN or chaincode server (default: all)."),
+    node: str | None = typer.Argument(
+        None, help="Node FQDN or chaincode server (default: all).", metavar="NODE"
+    ),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
     lines: int = typer.Option(50, "--lines", "-n", help="How many lines of each log."),
+    fmt: Format = OUTPUT,
 ) -> None:
-    """Print a node's log (local target).
+    """Print a node's log, or every node's (local target). That is the last --lines lines of
+    a node's or chaincode server's log; --follow keeps printing one log's new lines until
+    interrupted, and cannot be combined with -o json, which prints one document.
 
+    \b
     Example: baas logs examples/two-orgs.yaml peer0.org1.example.com -f
     """
     from baas import services
+    from baas.services.results import Outcome
 
-    loaded = _load(file)
+    if follow and fmt is Format.json:
+        raise UsageError(
+            "--follow prints lines until interrupted; -o json prints one document",
+            hint="drop --follow, or use text output",
+        )
+    loaded = common.load(file)
+    stream = services.logs(loaded, node=node, follow=follow, lines=lines)
+    if fmt is Format.json:
+        value = LogLines(loaded.network.metadata.name, node, list(stream))
+        output.print_json(Outcome("Logs", value, loaded.warnings).to_dict())
+        return
     try:
-        for line in services.logs(loaded, node=node, follow=follow, lines=lines):
-            output.out.print(line, markup=False, highlight=False)
+        for line in stream:
+            output.out.print(Text(line))
     except KeyboardInterrupt:
         return
 
@@ -224,44 +324,45 @@ def smoke(
     concurrency: int = typer.Option(8, "--concurrency", help="Concurrent load workers."),
     rate: float | None = typer.Option(None, "--rate", help="At most this many tx/s in all."),
     fmt: Format = OUTPUT,
-    as_json: bool = typer.Option(False, "--json", hidden=True, help="Deprecated: use -o json."),
+    old_json: bool = hidden("--json", default=False),
 ) -> None:
-    """End-to-end checks of the running network, one PASS/FAIL/SKIP line each with its time;
-    exit 1 unless every check passed. Local networks: nodes healthy, channel membership,
-    heights, gossip, a probe transaction endorsed per the channel policy and read back from
-    every peer, a too-weakly endorsed one rejected, outsiders refused, chaincode definitions.
+    """Run end-to-end checks of the running network; exit status 1 unless every one passed.
+    One PASS, FAIL or SKIP line each, with its time. Locally: nodes healthy, channel
+    membership, heights, gossip, a probe transaction endorsed per the channel policy and read
+    back from every peer, a too weakly endorsed one rejected, outsiders refused, chaincode
+    definitions. On Kubernetes: workloads ready, the bootstrap Job succeeded, `helm test` per
+    organisation.
 
-    With --load, a load probe follows (when every check passed): submitted, committed,
-    failed by reason, TPS and latency percentiles, kept for `baas status`.
+    With --load, a load probe follows when every check passed: submitted, committed, failed by
+    reason, TPS and latency percentiles, kept for `baas status`.
 
+    \b
     Example: baas smoke examples/two-orgs.yaml --load --duration 30 --concurrency 16
     """
     from baas import services
     from baas.smoke.load import LoadOptions, LoadResult
     from baas.smoke.report import CheckResult, format_check
 
-    if as_json:
-        output.err.print("warning: --json is deprecated; use -o json", markup=False)
-        fmt = Format.json
-    text = fmt is Format.text
+    text = not alias(
+        fmt is Format.json, True if old_json else None, old="--json", new="-o json", default=False
+    )
 
     def show(check: CheckResult) -> None:
         if text:
             for line in format_check(check):
-                output.out.print(line, markup=False, highlight=False)
+                output.out.print(Text(line))
 
     def progress(result: LoadResult) -> None:
         if text:
-            output.err.print(
+            output.note(
                 f"  load {result.channel}: {result.committed} committed, "
-                f"{sum(result.failed.values())} failed",
-                markup=False,
+                f"{sum(result.failed.values())} failed"
             )
 
     options = LoadOptions(duration=duration, concurrency=concurrency, rate=rate) if load else None
-    loaded = _load(file)
+    loaded = common.load(file)
     if text:
-        output.err.print(f"[bold]baas smoke[/bold] {file} → {target.value}")
+        output.err.print(output.styled("baas smoke", "bold", f" {file} → {target.value}"))
     outcome = services.smoke(
         loaded,
         target=target.value,
@@ -279,8 +380,8 @@ def smoke(
     report = outcome.value
     if text:
         for result in report.load:
-            output.out.print(result.summary(), markup=False, highlight=False)
-        output.out.print(report.summary(), markup=False, highlight=False)
+            output.out.print(Text(result.summary()))
+        output.out.print(Text(report.summary()))
     else:
         output.print_json(outcome.to_dict())
     if not report.passed:

@@ -59,7 +59,13 @@ def test_validate_warnings_exit_0(cli: Cli) -> None:
 def test_validate_json(cli: Cli) -> None:
     result = cli("validate", "-o", "json", *EXAMPLES)
     assert result.code == 0
-    data = json.loads(result.out)
+    report = json.loads(result.out)
+    assert (report["kind"], report["apiVersion"], report["valid"]) == (
+        "ValidationReport",
+        "baas/v1alpha1",
+        True,
+    )
+    data = report["files"]
     assert [item["file"] for item in data] == [str(p) for p in EXAMPLES]
     assert all(item["valid"] is True for item in data)
     minimal = next(item for item in data if item["file"].endswith("minimal.yaml"))
@@ -67,14 +73,38 @@ def test_validate_json(cli: Cli) -> None:
     assert set(warning) == {"severity", "file", "path", "line", "column", "message", "hint"}
     assert (warning["severity"], warning["path"]) == ("warning", "spec.channels[0]")
     assert isinstance(warning["line"], int)
+    assert warning in report["warnings"]
+
+
+def test_validate_json_carries_the_text_summary(cli: Cli) -> None:
+    """The network summary of ``validate``'s ok line, as fields."""
+    text = cli("validate", TWO_ORGS)
+    item = json.loads(cli("validate", "-o", "json", TWO_ORGS).out)["files"][0]
+    assert (item["network"], item["organizations"], item["nodes"]) == ("supplychain", 3, 7)
+    assert (item["channels"], item["chaincodes"]) == (1, 1)
+    assert (
+        f"ok {TWO_ORGS}: network 'supplychain', 3 organisations, 7 nodes, 1 channel, 1 chaincode"
+        in text.err
+    )
 
 
 def test_validate_json_mixed(cli: Cli, write: Callable[..., Path]) -> None:
     bad = write("- not a mapping\n", "bad.yaml")
     result = cli("validate", "--output", "json", TWO_ORGS, bad)
     assert result.code == 2
-    good_item, bad_item = json.loads(result.out)
-    assert good_item == {"file": str(TWO_ORGS), "valid": True, "diagnostics": []}
+    report = json.loads(result.out)
+    assert report["valid"] is False
+    good_item, bad_item = report["files"]
+    assert good_item == {
+        "file": str(TWO_ORGS),
+        "valid": True,
+        "network": "supplychain",
+        "organizations": 3,
+        "nodes": 7,
+        "channels": 1,
+        "chaincodes": 1,
+        "diagnostics": [],
+    }
     assert bad_item["valid"] is False and bad_item["file"] == str(bad)
     assert bad_item["diagnostics"][0]["message"] == "the document is a list, not a mapping"
     assert result.err == ""  # json mode keeps stderr quiet
@@ -106,18 +136,22 @@ def test_plan_json_shape(cli: Cli) -> None:
     result = cli("plan", "-o", "json", TWO_ORGS)
     assert result.code == 0, result.text
     plan = json.loads(result.out)
+    assert list(plan)[:2] == ["kind", "apiVersion"] and plan["kind"] == "Plan"
     assert {
         "network",
-        "fabric_version",
-        "fabric_release",
+        "fabricVersion",
+        "fabricRelease",
         "consensus",
         "domain",
         "orgs",
         "channels",
         "chaincodes",
         "pki",
+        "changes",
+        "warnings",
     } <= set(plan)
-    assert (plan["network"], plan["fabric_release"], plan["consensus"]) == (
+    assert plan["changes"] is None  # no --target
+    assert (plan["network"], plan["fabricRelease"], plan["consensus"]) == (
         "supplychain",
         "2.5.16",
         "etcdraft",
@@ -126,7 +160,7 @@ def test_plan_json_shape(cli: Cli) -> None:
     assert set(orgs) == {"ordererorg", "org1", "org2"}
     org1 = orgs["org1"]
     assert org1["namespace"] == "supplychain-org1"
-    assert org1["msp_id"] == "Org1MSP"
+    assert org1["mspId"] == "Org1MSP"
     assert org1["admin"] == "Admin@org1.example.com"
     assert org1["users"] == ["alice@org1.example.com"]
     peer0 = org1["peers"][0]
@@ -144,7 +178,7 @@ def test_plan_json_shape(cli: Cli) -> None:
     (channel,) = plan["channels"]
     assert channel["name"] == "mychannel"
     assert channel["members"] == ["org1", "org2"]
-    assert channel["orderer_orgs"] == ["ordererorg"]
+    assert channel["ordererOrgs"] == ["ordererorg"]
     assert len(channel["consenters"]) == 3
     (cc,) = plan["chaincodes"]
     assert (cc["name"], cc["channel"], cc["version"]) == ("basic", "mychannel", "1.0")

@@ -224,7 +224,9 @@ def test_malformed_topology(
     as_json = cli("validate", "-o", "json", name)
     assert as_json.code == 2
     assert "Traceback" not in as_json.text
-    (result,) = json.loads(as_json.out)
+    report = json.loads(as_json.out)
+    assert (report["kind"], report["valid"]) == ("ValidationReport", False)
+    (result,) = report["files"]
     assert result["file"] == name and result["valid"] is False
     errors = [d for d in result["diagnostics"] if d["severity"] == "error"]
     assert errors and all(d["file"] == name for d in errors)

@@ -56,7 +56,9 @@ def test_render_two_orgs_writes_values_and_manifests(
     out = tmp_path / "out"
     status, report = _render(str(TWO_ORGS), "--out", str(out), capsys=capsys)
     assert status == 0
+    assert (report["kind"], report["apiVersion"]) == ("RenderResult", "baas/v1alpha1")
     assert report["organizations"] == ["ordererorg", "org1", "org2"]
+    assert report["digests"] is False and report["missingHooks"] == []
     plan = planning.build(topology.load(TWO_ORGS).network)
     for org in plan.orgs:
         values = yaml.safe_load((out / "orgs" / org.name / "values.yaml").read_text())
@@ -122,7 +124,7 @@ def test_render_vault_mode_with_extra_values(
         str(TWO_ORGS),
         "--out",
         str(out),
-        "--secrets-mode",
+        "--secrets",
         "vault",
         "--values",
         str(extra),
@@ -170,7 +172,7 @@ def test_render_puts_certificate_digests_on_pods_once_the_tree_exists(
     manifests = (out / "orgs" / "org1" / "manifests.yaml").read_text()
     assert f'{ANNOTATION}: "{digests["peer0.org1.example.com"]}"' in manifests
     other = tmp_path / "other"
-    assert cli.main(["pki", "generate", str(TWO_ORGS), "--out", str(other)]) == 0
+    assert cli.main(["pki", "generate", str(TWO_ORGS), "--crypto", str(other)]) == 0
     status, _ = _render(str(TWO_ORGS), "--out", str(out), "--crypto", str(other), capsys=capsys)
     assert status == 0
     peer0 = identity_digests(other, planning.pki_org_specs_from_plan(plan))[
@@ -198,3 +200,33 @@ def test_render_into_a_file_is_a_usage_error(
     target.write_text("")
     assert cli.main(["render", str(TWO_ORGS), "--out", str(target)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_render_text_says_what_it_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a crypto folder the digests are left out, and the note says how to get them."""
+    out = tmp_path / "out"
+    assert cli.main(["render", str(TWO_ORGS), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "identity digests were left out" in err
+    assert f"baas pki generate {TWO_ORGS}" in err and "--crypto DIR" in err
+    assert f"ok rendered 3 organisations into {out}" in err
+
+
+def test_render_deprecated_spellings_still_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("logging:\n  spec: DEBUG\n")
+    out = tmp_path / "out"
+    argv = ["render", str(TWO_ORGS), "--out", str(out), "--secrets-mode", "vault", "-f", str(extra)]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert (
+        "--secrets-mode is deprecated and will be removed in the next release; use --secrets"
+        in (err)
+    )
+    assert "-f is deprecated and will be removed in the next release; use --values" in err
+    values = yaml.safe_load((out / "orgs" / "org1" / "values.yaml").read_text())
+    assert values["secrets"]["mode"] == "vault" and values["logging"]["spec"] == "DEBUG"

@@ -96,10 +96,10 @@ def _baas(*args: str) -> int:
 
 
 def _smoke(kube: list[str]) -> tuple[int, dict[str, Any]]:
-    """``baas smoke --json``: its exit status and parsed report (stdout captured)."""
+    """``baas smoke -o json``: its exit status and parsed report (stdout captured)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = _baas("smoke", str(TWO_ORGS), *kube, "--timeout", "600", "--json")
+        code = _baas("smoke", str(TWO_ORGS), *kube, "--timeout", "600", "-o", "json")
     return code, dict(json.loads(out.getvalue()))
 
 

@@ -63,7 +63,8 @@ def _plan_json(
     code, out, err = _baas(capsys, "plan", str(file), *kube_args(cluster), *extra, "-o", "json")
     assert code == 0, out + err
     data: dict[str, Any] = json.loads(out)
-    assert set(data) == {"plan", "changes"}
+    assert (data["kind"], data["apiVersion"]) == ("Plan", "baas/v1alpha1")
+    assert {"network", "orgs", "channels", "changes", "warnings"} <= set(data)
     changes: dict[str, Any] = data["changes"]
     return changes
 

@@ -3,7 +3,7 @@
 Against the REAL etcd + kube-apiserver (marker ``kube``) after ``baas up --no-wait``: there is no
 kubelet, so the smoke must fail fast and clearly — every workloads check fails naming the
 StatefulSets that are not ready, the bootstrap check reports the Job pending, helm test is
-skipped with the reason, exit status 1, no traceback; ``--json`` has the documented shape.
+skipped with the reason, exit status 1, no traceback; ``-o json`` has the documented shape.
 ``helm test`` itself is run once against the real server (real helm) with a 1-second per-pod
 timeout, to see its failure reported with helm's message and the test pod's state.
 
@@ -274,7 +274,7 @@ def test_smoke_without_kubelets_fails_fast_and_clearly(
 def test_smoke_json_shape(
     kube_cluster: KubeCluster, deployed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _baas(capsys, *_smoke_args(kube_cluster, deployed, "--json"))
+    code, out, _ = _baas(capsys, *_smoke_args(kube_cluster, deployed, "-o", "json"))
     assert code == 1
     data: dict[str, Any] = json.loads(out)  # stdout is exactly one JSON document
     assert (data["network"], data["target"], data["passed"]) == ("smokenet", "kubernetes", False)
@@ -307,7 +307,7 @@ def test_smoke_of_a_network_never_deployed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = two_orgs_copy(tmp_path, "ghostnet")
-    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--json"))
+    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "-o", "json"))
     assert code == 1, err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
     org1 = checks["workloads org1"]
@@ -410,7 +410,7 @@ def test_helm_test_runs_once_workloads_and_bootstrap_pass(
     assert main(["up", str(path), *kube, "--no-wait"]) == 0
     _play_the_controllers(kube_cluster, planning.build(topology.load(path).network))
     capsys.readouterr()
-    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--timeout", "1", "--json"))
+    code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--timeout", "1", "-o", "json"))
     assert code == 1, err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
     for name in ("workloads ordererorg", "workloads org1", "workloads org2", "bootstrap job"):

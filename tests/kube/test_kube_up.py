@@ -159,9 +159,10 @@ def test_waiting_without_nodes_names_the_workloads(
 def test_status_reports_workloads(
     kube_cluster: KubeCluster, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _baas(capsys, "status", str(TWO_ORGS), *kube_args(kube_cluster))
+    code, text = _baas(capsys, "status", str(TWO_ORGS), *kube_args(kube_cluster), "-o", "json")
     assert code == 0, text
     data = json.loads(text[text.index("{") :])
+    assert (data["kind"], data["target"]) == ("Status", "kubernetes")
     assert all(data["namespaces"].values())
     assert {w["ready"] for w in data["workloads"]} == {0}
 

@@ -28,32 +28,42 @@ def run(capfd: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_generate_status_renew_revoke(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "crypto")
-    code, _, err = run(capfd, "pki", "generate", str(TWO_ORGS), "--out", out)
+    code, _, err = run(capfd, "pki", "generate", str(TWO_ORGS), "--crypto", out)
     assert code == 0, err
-    assert "created" in err
+    assert err.rstrip().endswith(
+        f"crypto material in {out}: 30 certificates: 30 created, 0 kept; 3 MSP folder updates"
+    )
+    assert "missing" not in err  # no detail column that only repeats "created"
     peer = tmp_path / "crypto/peerOrganizations/org1.example.com/peers/peer0.org1.example.com"
     assert check_msp(peer / "msp") == []
     san = (peer / "tls/server.crt").read_bytes()
     assert san  # SANs come from baas.plan (service names, localhost)
 
-    code, data, _ = run(capfd, "pki", "generate", str(TWO_ORGS), "--out", out, "-o", "json")
-    assert code == 0 and json.loads(data)["summary"] == {"kept": 30}
+    code, data, _ = run(capfd, "pki", "generate", str(TWO_ORGS), "--crypto", out, "-o", "json")
+    generated = json.loads(data)
+    assert code == 0 and generated["kind"] == "PKIGenerateResult"
+    assert generated["summary"] == {"kept": 30}
+    assert (generated["certificates"]["kept"], generated["certificates"]["created"]) == (30, 0)
+    code, _, err = run(capfd, "pki", "generate", str(TWO_ORGS), "--crypto", out)
+    assert err.strip() == f"crypto material in {out}: 30 certificates: 0 created, 30 kept"
 
-    code, data, _ = run(capfd, "pki", "status", str(TWO_ORGS), "--out", out, "-o", "json")
-    rows = json.loads(data)
-    assert code == 0 and len(rows) == 30 and {r["state"] for r in rows} == {"ok"}
-    assert {"subject", "not_after", "days_left"} <= set(rows[0])
+    code, data, _ = run(capfd, "pki", "status", str(TWO_ORGS), "--crypto", out, "-o", "json")
+    status = json.loads(data)
+    rows = status["certificates"]
+    assert code == 0 and status["kind"] == "PKIStatus" and status["total"] == 30
+    assert len(rows) == 30 and {r["state"] for r in rows} == {"ok"}
+    assert {"subject", "serial", "notAfter", "daysLeft"} <= set(rows[0])
 
-    code, _, err = run(capfd, "pki", "status", str(TWO_ORGS), "--out", out)
+    code, _, err = run(capfd, "pki", "status", str(TWO_ORGS), "--crypto", out)
     assert code == 0 and "all 30 certificates ok" in err
 
     code, data, _ = run(
-        capfd, "pki", "renew", str(TWO_ORGS), "--out", out, "--identity", ALICE, "-o", "json"
+        capfd, "pki", "renew", str(TWO_ORGS), "--crypto", out, "--identity", ALICE, "-o", "json"
     )
     assert code == 0
     assert [c["detail"] for c in json.loads(data)["changes"]] == ["same key", "same key"]
 
-    code, _, err = run(capfd, "pki", "revoke", str(TWO_ORGS), ALICE, "--out", out)
+    code, _, err = run(capfd, "pki", "revoke", str(TWO_ORGS), ALICE, "--crypto", out)
     assert code == 0 and "revoked" in err
     org1 = tmp_path / "crypto/peerOrganizations/org1.example.com"
     assert (org1 / "msp/crls/ca.org1.example.com-crl.pem").is_file()
@@ -71,12 +81,12 @@ def test_default_out_is_under_baas_home(
 
 def test_usage_errors(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "crypto")
-    code, _, err = run(capfd, "pki", "status", str(TWO_ORGS), "--out", out)
+    code, _, err = run(capfd, "pki", "status", str(TWO_ORGS), "--crypto", out)
     assert code == 2 and "pki generate" in err
-    code, _, err = run(capfd, "pki", "renew", str(TWO_ORGS), "--out", out)
+    code, _, err = run(capfd, "pki", "renew", str(TWO_ORGS), "--crypto", out)
     assert code == 2 and "exactly one" in err
-    run(capfd, "pki", "generate", str(TWO_ORGS), "--out", out)
-    code, _, err = run(capfd, "pki", "revoke", str(TWO_ORGS), "nobody", "--out", out)
+    run(capfd, "pki", "generate", str(TWO_ORGS), "--crypto", out)
+    code, _, err = run(capfd, "pki", "revoke", str(TWO_ORGS), "nobody", "--crypto", out)
     assert code == 2 and "no identity named" in err
 
 
@@ -88,7 +98,7 @@ def test_ed25519_network(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> N
     topo.write_text(yaml.safe_dump(doc))
     (tmp_path / "chaincode").symlink_to(EXAMPLES / "chaincode")
     out = tmp_path / "crypto"
-    code, _, err = run(capfd, "pki", "generate", str(topo), "--out", str(out))
+    code, _, err = run(capfd, "pki", "generate", str(topo), "--crypto", str(out))
     assert code == 0, err
     org1 = out / "peerOrganizations/org1.example.com"
     peer_key = load_pem_private_key(
@@ -126,14 +136,14 @@ def test_no_key_material_in_any_output(
     out = str(tmp_path / "crypto")
     transcript = ""
     for argv in (
-        ("pki", "generate", str(TWO_ORGS), "--out", out),
-        ("pki", "generate", str(TWO_ORGS), "--out", out, "-o", "json"),
-        ("pki", "status", str(TWO_ORGS), "--out", out),
-        ("pki", "status", str(TWO_ORGS), "--out", out, "-o", "json"),
-        ("pki", "renew", str(TWO_ORGS), "--out", out, "--expiring-within", "400"),
-        ("pki", "renew", str(TWO_ORGS), "--out", out, "--identity", ALICE, "--new-key"),
-        ("pki", "renew", str(TWO_ORGS), "--out", out, "--identity", ALICE, "-o", "json"),
-        ("pki", "revoke", str(TWO_ORGS), ALICE, "--out", out),
+        ("pki", "generate", str(TWO_ORGS), "--crypto", out),
+        ("pki", "generate", str(TWO_ORGS), "--crypto", out, "-o", "json"),
+        ("pki", "status", str(TWO_ORGS), "--crypto", out),
+        ("pki", "status", str(TWO_ORGS), "--crypto", out, "-o", "json"),
+        ("pki", "renew", str(TWO_ORGS), "--crypto", out, "--expiring-within", "400"),
+        ("pki", "renew", str(TWO_ORGS), "--crypto", out, "--identity", ALICE, "--new-key"),
+        ("pki", "renew", str(TWO_ORGS), "--crypto", out, "--identity", ALICE, "-o", "json"),
+        ("pki", "revoke", str(TWO_ORGS), ALICE, "--crypto", out),
     ):
         code, stdout, stderr = run(capfd, *argv)
         assert code == 0, stderr
@@ -145,7 +155,7 @@ def test_no_key_material_in_any_output(
     (org1 / "ca/priv_sk").write_text(
         f"-----BEGIN PRIVATE KEY-----\n{bogus_body}\n-----END PRIVATE KEY-----\n"
     )
-    code, stdout, stderr = run(capfd, "pki", "generate", str(TWO_ORGS), "--out", out)
+    code, stdout, stderr = run(capfd, "pki", "generate", str(TWO_ORGS), "--crypto", out)
     assert code == 2 and "priv_sk" in stderr
     assert bogus_body[:16] not in stdout + stderr
     transcript += stdout + stderr

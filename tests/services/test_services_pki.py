@@ -12,6 +12,7 @@ from baas.errors import UsageError
 from baas.services.pki import PKIChanges, PKIStatus
 
 ALICE = "alice@org1.example.com"
+TWO_ORGS = Path(__file__).resolve().parents[2] / "examples" / "two-orgs.yaml"
 CHANGE_KEYS = {"org", "holder", "item", "action", "detail"}
 CERT_KEYS = {"org", "holder", "kind", "path", "state", "subject", "serial", "notAfter", "daysLeft"}
 
@@ -27,14 +28,34 @@ def test_generate_shape_and_report(two_orgs: topology.LoadedTopology, tmp_path: 
         two_orgs, out=tmp_path / "crypto", report=lines.append, progress=steps.append
     )
     data = outcome.to_dict()
-    assert list(data) == ["kind", "apiVersion", "root", "summary", "changes", "warnings"]
+    assert list(data) == [
+        "kind",
+        "apiVersion",
+        "root",
+        "summary",
+        "certificates",
+        "mspUpdates",
+        "changes",
+        "warnings",
+    ]
     assert (data["kind"], data["apiVersion"]) == ("PKIGenerateResult", "baas/v1alpha1")
     assert data["root"] == str(tmp_path / "crypto")
     assert set(data["summary"]) == {"created"} and data["summary"]["created"] > 0
     assert all(set(c) == CHANGE_KEYS for c in data["changes"])
     assert data["warnings"] == []
     assert outcome.value.changed
-    assert lines == [f"pki {tmp_path / 'crypto'}: {data['summary']['created']} created"]
+    assert data["certificates"] == {
+        "total": 30,
+        "created": 30,
+        "reissued": 0,
+        "renewed": 0,
+        "revoked": 0,
+        "kept": 0,
+    }
+    assert data["mspUpdates"] == 3  # one per organisation's MSP folder, not a certificate
+    assert lines == [
+        f"pki {tmp_path / 'crypto'}: 30 certificates: 30 created, 0 kept; 3 MSP folder updates"
+    ]
     assert steps  # progress saw each issuing step
 
 
@@ -47,6 +68,27 @@ def test_generate_twice_creates_nothing(two_orgs: topology.LoadedTopology, tmp_p
     assert again.summary == {"kept": 30}
     assert {c.action for c in again.changes} == {"kept"}
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_certificate_counts_add_up_across_runs(
+    two_orgs: topology.LoadedTopology, tmp_path: Path
+) -> None:
+    """created + kept is every certificate of the network on each run: 30 created, then 30
+    kept, then, with a peer added, 2 created and 30 kept. MSP folders are counted apart."""
+    out = tmp_path / "crypto"
+    first = _generate(two_orgs, out)
+    again = _generate(two_orgs, out)
+    text = TWO_ORGS.read_text().replace(
+        "        - name: peer1\n", "        - name: peer1\n        - name: peer2\n", 1
+    )
+    network, _ = topology.loads(text)
+    grown = topology.LoadedTopology(path=TWO_ORGS, network=network)
+    third = _generate(grown, out)
+    counts = [(r.certificates["created"], r.certificates["kept"]) for r in (first, again, third)]
+    assert counts == [(30, 0), (0, 30), (2, 30)]
+    assert [sum(r.certificates.values()) for r in (first, again, third)] == [30, 30, 32]
+    assert (first.msp_updates, again.msp_updates) == (3, 0)
+    assert again.counts_line(always=("created", "kept")) == "30 certificates: 0 created, 30 kept"
 
 
 def test_generate_defaults_to_baas_home(two_orgs: topology.LoadedTopology, home: Path) -> None:
@@ -170,8 +212,8 @@ def test_ensure_pki_goes_through_pki_generate(
     assert second.summary == {"kept": 30}
     assert second.to_dict() == {"crypto": str(out), "identities": {"kept": 30}}
     assert lines == [
-        f"pki {out}: {first.summary['created']} created",
-        f"pki {out}: 30 kept",
+        f"pki {out}: 30 certificates: 30 created, 0 kept; 3 MSP folder updates",
+        f"pki {out}: 30 certificates: 0 created, 30 kept",
     ]
 
 

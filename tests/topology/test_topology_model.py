@@ -328,3 +328,61 @@ def _dump(doc: Doc) -> str:
     import yaml
 
     return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _rename(mapping: dict[str, Any], old: str, new: str) -> None:
+    mapping[new] = mapping.pop(old)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "meant"),
+    [
+        (
+            lambda d: _rename(d["spec"]["organizations"][1], "mspId", "mspid"),
+            "spec.organizations[1].mspid",
+            "mspId",
+        ),
+        (lambda d: _rename(d, "metadata", "metdata"), "metdata", "metadata"),
+        (lambda d: _rename(d["metadata"], "name", "nmae"), "metadata.nmae", "name"),
+        (
+            lambda d: _rename(d["spec"]["chaincodes"][0], "channel", "chanel"),
+            "spec.chaincodes[0].chanel",
+            "channel",
+        ),
+    ],
+)
+def test_a_misspelt_required_key_is_one_error(
+    errors: Errors, doc: Doc, mutate: Callable[[Doc], None], path: str, meant: str
+) -> None:
+    """Not "unknown field" plus "required field ... is missing": one error, at the typo."""
+    mutate(doc)
+    (diag,) = errors(doc)
+    assert diag.path == path and diag.line is not None
+    assert f"(did you mean {meant!r}?)" in diag.message
+    assert diag.hint.startswith(f"rename it to {meant!r}, a required field; allowed here:")
+
+
+def test_an_unknown_key_unlike_the_missing_one_leaves_both(errors: Errors, doc: Doc) -> None:
+    doc["spec"]["organizations"][1].pop("mspId")
+    doc["spec"]["organizations"][1]["zzzzzz"] = "Org1MSP"
+    found = {d.path: d for d in errors(doc)}
+    assert set(found) == {"spec.organizations[1].mspId", "spec.organizations[1].zzzzzz"}
+    assert found["spec.organizations[1].zzzzzz"].hint.startswith("remove it or fix its spelling")
+
+
+def test_errors_are_sorted_by_line(errors: Errors, doc: Doc) -> None:
+    """The rules run chaincodes before consensus; the errors still read top to bottom."""
+    doc["spec"]["chaincodes"][0]["channel"] = "other"
+    doc["spec"]["consensus"] = "BFT"
+    found = errors(doc)
+    assert {"spec.consensus", "spec.chaincodes[0].channel"} <= {d.path for d in found}
+    lines = [d.line or 0 for d in found]
+    assert lines == sorted(lines)
+
+
+def test_model_errors_are_sorted_by_line(errors: Errors, doc: Doc) -> None:
+    doc["spec"]["chaincodes"][0]["name"] = "bad.name"
+    doc["metadata"]["name"] = "Bad_Name"
+    doc["spec"]["organizations"][2]["mspId"] = "1bad"
+    lines = [d.line or 0 for d in errors(doc)]
+    assert len(lines) == 3 and lines == sorted(lines)
