@@ -1,0 +1,1 @@
+"""Alembic migrations of the API database (run by :meth:`baas.api.db.Database.migrate`)."""

@@ -1,0 +1,26 @@
+"""What a server is started with (``baas serve`` builds it from flags and the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """``database_url``: None for ``$BAAS_DATABASE_URL`` or SQLite under ``$BAAS_HOME``.
+    ``source_dir``: the folder relative paths in posted topologies (chaincode ``path``) are
+    resolved against, as the CLI resolves them against the topology file's folder (default:
+    the server's working directory). ``cors_origins``: empty keeps CORS off. ``kube``: the
+    :class:`~baas.runtimes.kubernetes.runtime.KubeOptions` for ``target: kubernetes``
+    networks (None: the services' defaults)."""
+
+    database_url: str | None = None
+    source_dir: Path = field(default_factory=Path.cwd)
+    max_body_bytes: int = MAX_BODY_BYTES
+    cors_origins: tuple[str, ...] = ()
+    job_workers: int = 4
+    kube: Any = None
