@@ -402,3 +402,53 @@ def test_anchor_peer_change_and_orderer_limits(home: Path, tmp_path: Path) -> No
             / "orderers"
             / "orderer3.ordererorg.example.com"
         ).exists()
+
+
+def test_orderer_added_then_removed(home: Path, tmp_path: Path) -> None:
+    """A fourth Raft orderer joins as a consenter, then leaves again: the consenter set and
+    the orderer endpoints follow the topology, and the channel keeps ordering throughout."""
+    import topology
+
+    install = fabric_install_or_skip("2.5.16")
+    with up_network(_topology(tmp_path, org3=False), install=install) as net:
+        net.loaded = topology.load(_topology(tmp_path, org3=False, orderer3=True))
+        net.up()
+        assert len(_consenter_certs(net)) == 4
+        net.loaded = topology.load(_topology(tmp_path, org3=False))
+        net.up()
+        assert len(_consenter_certs(net)) == 3
+        report = services.smoke(net.loaded, target="local").value
+        assert report.passed, [(c.name, c.message) for c in report.checks if not c.passed]
+
+
+def test_bft_orderer_added_on_3_1(home: Path, tmp_path: Path) -> None:
+    """A fifth BFT orderer (Fabric 3.1.5) joins the consenter set; BlockValidation follows."""
+    from fabric_protos.common import configuration_pb2
+
+    import topology
+
+    install = fabric_install_or_skip("3.1.5")
+    text = (
+        (EXAMPLES / "bft.yaml")
+        .read_text()
+        .replace("path: chaincode/asset-transfer", f"path: {CHAINCODE}")
+    )
+    first = tmp_path / "bft4.yaml"
+    first.write_text(text)
+    second = tmp_path / "bft5.yaml"
+    second.write_text(
+        text.replace(
+            "        - name: orderer3\n", "        - name: orderer3\n        - name: orderer4\n"
+        )
+    )
+    with up_network(first, install=install) as net:
+        net.loaded = topology.load(second)
+        net.up()
+        group = _config(net).channel_group.groups["Orderer"]
+        mapping = configuration_pb2.Orderers.FromString(group.values["Orderers"].value)
+        assert len(mapping.consenter_mapping) == 5
+        assert group.policies["BlockValidation"].policy == configupdate.bft_block_validation(
+            mapping
+        )
+        report = services.smoke(net.loaded, target="local").value
+        assert report.passed, [(c.name, c.message) for c in report.checks if not c.passed]
