@@ -137,5 +137,17 @@ def test_renewal_rolls_exactly_the_renewed_node(
         assert _statefulsets(kube_cluster, plan) == after
         assert _changes(capsys, kube_cluster, file, "--secrets", mode) == set()
         assert "PRIVATE KEY" not in out + err
+        if mode == "kubernetes":
+            # a new orderer TLS key would leave the consenter sets behind: refused before
+            # anything is written, naming the orderer and the way out
+            orderer = "orderer0.ordererorg.example.com"
+            code, out, err = _baas(
+                capsys, "pki", "renew", str(file), "--identity", orderer, "--new-key"
+            )
+            assert code == 0, out + err
+            code, out, err = _baas(capsys, "up", str(file), *target, "--no-wait")
+            assert code == 2, out + err
+            assert orderer in out + err and "--new-key" in out + err
+            assert _statefulsets(kube_cluster, plan) == after
         code, out, err = _baas(capsys, "down", str(file), *target, "--purge")  # tidy the cluster
         assert code == 0, out + err

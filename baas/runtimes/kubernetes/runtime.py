@@ -12,13 +12,19 @@ objects and a clear timeout message.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 import pki
 from baas.errors import UsageError
+from baas.home import crypto_dir
+from baas.network.crypto import CryptoTree
 from baas.plan import OrgPlan, Plan, pki_org_specs_from_plan
 from baas.runtimes.kubernetes import vault_auth
 from baas.runtimes.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
@@ -47,7 +53,7 @@ from baas.runtimes.kubernetes.values import (
     release_name,
     service_account_name,
 )
-from baas.secrets.kubernetes import CoreV1SecretApi, KubernetesStore
+from baas.secrets.kubernetes import TLS_KEYS, CoreV1SecretApi, KubernetesStore, secret_names
 from baas.secrets.vault import VaultStore
 
 SecretsMode = Literal["kubernetes", "vault"]
@@ -289,6 +295,45 @@ class _Status:
         return {"target": "kubernetes", **self.data}
 
 
+def refuse_new_orderer_keys(api: Any, plan: Plan) -> None:
+    """Refuse to deploy an orderer whose TLS key differs from the one in its cluster Secret:
+    the consenter set pins TLS certificates, so a new key needs channel config updates one
+    orderer at a time, which the Kubernetes target does not run yet (the local runtime does).
+    Renewing with the same key is fine (``baas pki renew`` without ``--new-key``)."""
+    from kubernetes import client  # the client is imported where it is used, as elsewhere here
+    from kubernetes.client.exceptions import ApiException
+
+    core = client.CoreV1Api(api)
+    tree = CryptoTree(crypto_dir(plan.network))
+    for org in plan.orgs:
+        for node in org.orderers:
+            local = tree.node(org, node).tls_cert
+            if not local.is_file():
+                continue
+            try:
+                secret = core.read_namespaced_secret(secret_names(node.fqdn).tls, org.namespace)
+            except ApiException as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            deployed = base64.b64decode((secret.data or {}).get(TLS_KEYS["tls_cert"], ""))
+            if deployed and _public_key(deployed) != _public_key(local.read_bytes()):
+                raise UsageError(
+                    f"{node.fqdn} has a new TLS key, which its channels' consenter sets do "
+                    "not know yet; on Kubernetes baas cannot rotate consenters yet",
+                    hint="renew orderer certificates without --new-key on this target, or "
+                    "rotate on the local runtime (it updates the channels one orderer at a time)",
+                )
+
+
+def _public_key(pem: bytes) -> bytes:
+    return (
+        x509.load_pem_x509_certificate(pem)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
 @dataclass(frozen=True)
 class KubernetesRuntime:
     """The Kubernetes target behind :class:`baas.runtimes.Runtime`."""
@@ -297,7 +342,9 @@ class KubernetesRuntime:
     target: Literal["kubernetes"] = "kubernetes"
 
     def preflight(self, plan: Plan) -> None:
-        api_client(self.options.target)  # a wrong kubeconfig or context fails before any write
+        api = api_client(self.options.target)  # a wrong kubeconfig fails before any write
+        if self.options.secrets == "kubernetes":
+            refuse_new_orderer_keys(api, plan)
 
     def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
         return up(plan, crypto, self.options, report=report)
