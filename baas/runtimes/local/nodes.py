@@ -195,6 +195,12 @@ class NodesResult:
         return [c.name for c in self.changes if c.action in actions]
 
 
+def _camel(name: str) -> str:
+    """A listener name as JSON keys are written (``peer_chaincode`` → ``peerChaincode``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 @dataclass(frozen=True)
 class NodeStatus:
     """One node as it is now. ``state`` is supervisord's (``ABSENT`` when it has no program);
@@ -215,7 +221,7 @@ class NodeStatus:
             "org": self.org,
             "pid": self.pid,
             "state": self.state,
-            "ports": dict(self.ports),
+            "ports": {_camel(name): port for name, port in self.ports.items()},
             "healthy": self.healthy,
         }
 
