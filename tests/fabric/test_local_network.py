@@ -196,3 +196,34 @@ def test_loaded_warnings_reach_up(home: Path) -> None:
     assert loaded.warnings
     with up_network(EXAMPLES / "minimal.yaml", install=install) as net:
         assert net.outcome.warnings == loaded.warnings
+
+
+def test_interrupted_up_converges(home: Path) -> None:
+    """Ctrl-C in the middle of ``baas up`` (SIGINT to the CLI process, at several moments):
+    the next ``up`` converges, and the network works."""
+    import subprocess
+    import sys
+
+    install = fabric_install_or_skip("2.5.16")
+    example = EXAMPLES / "two-orgs.yaml"
+    env = {**os.environ, "FABRIC_BIN": str(install.root)}
+    for delay in (0.3, 0.8, 1.2):
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "baas"), "up", str(example)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert "Traceback" not in err, err
+    net = LocalNet(topology.load(example), install)
+    try:
+        net.up()
+        assert not net.up().changed
+        _write_and_read_everywhere(net, "after-interrupts")
+    finally:
+        services.down(net.loaded, target="local", purge=True)
+    assert leftover_processes(net.state_dir) == []
