@@ -227,3 +227,18 @@ def test_interrupted_up_converges(home: Path) -> None:
     finally:
         services.down(net.loaded, target="local", purge=True)
     assert leftover_processes(net.state_dir) == []
+
+
+def test_renewed_peer_restarts_alone(home: Path) -> None:
+    """``baas pki renew`` of a peer, then ``up``: exactly that peer restarts (it reads its
+    certificates at start-up), the orderer keeps running, and a further ``up`` is a no-op."""
+    install = fabric_install_or_skip("2.5.16")
+    with up_network(EXAMPLES / "minimal.yaml", install=install) as net:
+        before = {n["name"]: n["pid"] for n in net.status()["nodes"]}
+        services.pki_renew(net.loaded, identity="peer0.org1.example.com")
+        net.up()
+        after = {n["name"]: n for n in net.status()["nodes"]}
+        assert after["peer0.org1.example.com"]["pid"] != before["peer0.org1.example.com"]
+        assert after["peer0.org1.example.com"]["healthy"]
+        assert after["orderer0.org1.example.com"]["pid"] == before["orderer0.org1.example.com"]
+        assert not net.up().changed

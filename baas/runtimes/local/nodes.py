@@ -131,6 +131,10 @@ class NodeProgram:
     spec: ProgramSpec
 
 
+DIGEST_ENV = "BAAS_IDENTITY_DIGEST"
+"""A peer's certificate digest in its environment (no Fabric setting: a restart trigger)."""
+
+
 def node_programs(
     plan: Plan,
     *,
@@ -139,10 +143,18 @@ def node_programs(
     state_dir: Path,
     addresses: LocalAddresses,
     tunables: Tunables,
+    identity_digests: Mapping[str, str] | None = None,
 ) -> list[NodeProgram]:
     """One program per node (:func:`all_nodes` order): ``<bin>/orderer`` or
     ``<bin>/peer node start``, the environment of :func:`baas.nodeconfig.node_env`, its data
-    folder as working directory, its log under ``state_dir/logs``. Pure."""
+    folder as working directory, its log under ``state_dir/logs``. Pure.
+
+    A peer found in ``identity_digests`` (node FQDN → digest of its certificates,
+    :func:`pki.identity_digests`) also gets :data:`DIGEST_ENV`, which Fabric ignores: Fabric
+    reads certificates at start-up, so a renewed certificate changes the peer's environment
+    and the supervisor restarts exactly that peer. Orderers get none: a new orderer
+    certificate must reach the channel's consenter set first, and the channel config step
+    restarts the orderer itself (:mod:`baas.network.config`)."""
     result: list[NodeProgram] = []
     for node in all_nodes(plan):
         files = node_files(
@@ -151,6 +163,9 @@ def node_programs(
         binary = install.bin_dir.absolute() / node.role
         argv = (str(binary), "node", "start") if node.role == "peer" else (str(binary),)
         env = node_env(plan, node, addresses=addresses, files=files, tunables=tunables)
+        digest = (identity_digests or {}).get(node.fqdn)
+        if digest and node.role == "peer":
+            env = {**env, DIGEST_ENV: digest}
         name = program_name(node)
         spec = ProgramSpec(
             name=name,
@@ -240,6 +255,7 @@ def ensure_nodes(
     report: Report = _quiet,
     timeout: float = DEFAULT_TIMEOUT_S,
     supervisor: Supervisor | None = None,
+    identity_digests: Mapping[str, str] | None = None,
 ) -> NodesResult:
     """Ensure every orderer and peer of ``plan`` runs with its current configuration and is
     healthy.
@@ -267,6 +283,7 @@ def ensure_nodes(
         state_dir=state_dir,
         addresses=addresses,
         tunables=tunables,
+        identity_digests=identity_digests,
     )
     _require_material(programs, crypto_root)
     before = sup.status()

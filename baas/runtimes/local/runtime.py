@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+import pki
 from baas.errors import OperationError
 from baas.fabric import binaries, deliver, lifecycle
 from baas.fabric.binaries import FabricInstall
@@ -40,7 +41,7 @@ from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report
 from baas.network.crypto import CryptoTree
 from baas.nodeconfig import LOCAL, Tunables
-from baas.plan import ChaincodePlan, ChannelPlan, NodePlan, OrgPlan, Plan
+from baas.plan import ChaincodePlan, ChannelPlan, NodePlan, OrgPlan, Plan, pki_org_specs_from_plan
 from baas.runtimes import Target
 from baas.runtimes.local import chaincode as chaincode_servers
 from baas.runtimes.local import logs as node_logs
@@ -358,6 +359,7 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                 tunables=options.tunables,
                 report=report,
                 timeout=options.timeout,
+                identity_digests=pki.identity_digests(crypto.root, pki_org_specs_from_plan(plan)),
             )
             step.add([f"{c.action} {c.name}" for c in started.changes])
             step.add([f"wrote {name}" for name in started.config_written])
