@@ -17,35 +17,74 @@ Progress goes to an optional ``report`` callback.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import topology
-from baas import plan as planning
 from baas.runtimes import Report, Target
-from baas.services.fabric import fabric_install, fabric_list, find_fabric
-from baas.services.pki import (
-    PKIChanges,
-    PKIStatus,
-    pki_generate,
-    pki_renew,
-    pki_revoke,
-    pki_status,
-)
-from baas.services.plan import PlanResult, ValidationResult, describe_plan, schema, validate
-from baas.services.render import RenderedFiles, render
 from baas.services.results import Outcome
-from baas.services.runtime import (
-    PKIResult,
-    down,
-    ensure_pki,
-    logs,
-    plan_changes,
-    runtime_for,
-    status,
-    up,
-)
+
+if TYPE_CHECKING:  # the names below load lazily (see __getattr__): commands stay quick to start
+    from baas.services.fabric import fabric_install, fabric_list, find_fabric
+    from baas.services.pki import (
+        PKIChanges,
+        PKIStatus,
+        pki_generate,
+        pki_renew,
+        pki_revoke,
+        pki_status,
+    )
+    from baas.services.plan import PlanResult, ValidationResult, describe_plan, schema, validate
+    from baas.services.render import RenderedFiles, render
+    from baas.services.runtime import (
+        PKIResult,
+        down,
+        ensure_pki,
+        logs,
+        plan_changes,
+        runtime_for,
+        status,
+        up,
+    )
+
+_LAZY = {
+    "baas.services.fabric": ("fabric_install", "fabric_list", "find_fabric"),
+    "baas.services.pki": (
+        "PKIChanges",
+        "PKIStatus",
+        "pki_generate",
+        "pki_renew",
+        "pki_revoke",
+        "pki_status",
+    ),
+    "baas.services.plan": ("PlanResult", "ValidationResult", "describe_plan", "schema", "validate"),
+    "baas.services.render": ("RenderedFiles", "render"),
+    "baas.services.runtime": (
+        "PKIResult",
+        "down",
+        "ensure_pki",
+        "logs",
+        "plan_changes",
+        "runtime_for",
+        "status",
+        "up",
+    ),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a service's module on first use: ``baas validate`` need not load the runtimes,
+    the admin client or the Kubernetes client."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'baas.services' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Outcome",
@@ -99,6 +138,9 @@ def smoke(
     ``on_check`` sees each check's result as soon as it is known; ``load``
     (:class:`baas.smoke.load.LoadOptions`) adds a load probe, reported to ``on_load`` every
     second."""
+    from baas import plan as planning
+    from baas.services.runtime import runtime_for
+
     plan = planning.build(loaded.network)
     runtime = runtime_for(target, loaded, kube=kube)
     report = runtime.smoke(plan, on_check=on_check, load=load, on_load=on_load)
