@@ -36,7 +36,14 @@ if TYPE_CHECKING:  # the names below load lazily (see __getattr__): commands sta
         pki_revoke,
         pki_status,
     )
-    from baas.services.plan import PlanResult, ValidationResult, describe_plan, schema, validate
+    from baas.services.plan import (
+        PlanResult,
+        ValidationResult,
+        describe_plan,
+        schema,
+        validate,
+        validated,
+    )
     from baas.services.render import RenderedFiles, render
     from baas.services.runtime import (
         PKIResult,
@@ -59,7 +66,14 @@ _LAZY = {
         "pki_revoke",
         "pki_status",
     ),
-    "baas.services.plan": ("PlanResult", "ValidationResult", "describe_plan", "schema", "validate"),
+    "baas.services.plan": (
+        "PlanResult",
+        "ValidationResult",
+        "describe_plan",
+        "schema",
+        "validate",
+        "validated",
+    ),
     "baas.services.render": ("RenderedFiles", "render"),
     "baas.services.runtime": (
         "PKIResult",
@@ -116,6 +130,7 @@ __all__ = [
     "status",
     "up",
     "validate",
+    "validated",
 ]
 
 

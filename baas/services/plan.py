@@ -95,7 +95,12 @@ def validate(path: Path) -> Outcome[ValidationResult]:
     result's ``diagnostics`` and the outcome's ``warnings``); errors raise
     :class:`topology.TopologyError` carrying every diagnostic (a missing, empty, oversized or
     malformed file included)."""
-    loaded = topology.load(path)
+    return validated(topology.load(path))
+
+
+def validated(loaded: topology.LoadedTopology) -> Outcome[ValidationResult]:
+    """The validation outcome of a topology already loaded (from a file, or from a request
+    body, as the REST API does)."""
     return Outcome("ValidationResult", ValidationResult.of(loaded), loaded.warnings)
 
 

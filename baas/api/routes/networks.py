@@ -30,8 +30,6 @@ from baas.api.routes.common import (
     target,
 )
 from baas.api.schemas import NetworkDetail, NetworkList, NetworkSummary, ServiceResult
-from baas.services.plan import ValidationResult
-from baas.services.results import Outcome
 from topology import Diagnostic, TopologyError
 
 router = APIRouter(prefix="/api/v1/networks", tags=["networks"])
@@ -105,9 +103,7 @@ def validate_network(
     and warnings, or 422 with every diagnostic."""
     media, raw = body
     found = topologies.parse(raw, media=media, source_dir=ctx.settings.source_dir)[1]
-    # TODO(services.plan): switch to a validate service that takes text once there is one;
-    # services.validate reads a file, the API has a request body.
-    return Outcome("ValidationResult", ValidationResult.of(found), found.warnings).to_dict()
+    return services.validated(found).to_dict()
 
 
 @router.post(
