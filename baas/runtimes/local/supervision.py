@@ -38,6 +38,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -417,9 +418,19 @@ class Supervisor:
         with self._lock():
             if not self.answers():
                 pid = self.daemon_pid()
-                if pid is not None:
-                    _wait_gone(pid, SHUTDOWN_TIMEOUT_S)
-                return False
+                if pid is None:
+                    return False
+                # this network's supervisord is alive but does not answer on its socket (the
+                # socket was removed, or it hangs): stop it by signal — it stops its programs
+                # first — rather than leave nodes running without a supervisor
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+                if not _wait_gone(pid, SHUTDOWN_TIMEOUT_S):
+                    raise OperationError(
+                        f"supervisord (pid {pid}) does not answer and did not exit on SIGTERM",
+                        hint=f"see {self.daemon_log}; kill it with `kill -9 {pid}`",
+                    )
+                return True
             pid = self.daemon_pid()
             rpc = self._rpc(timeout=SHUTDOWN_TIMEOUT_S)
             with contextlib.suppress(xmlrpc.client.Fault):

@@ -249,6 +249,20 @@ def test_shutdown_stops_programs_and_daemon(sup: Supervisor, tmp_path: Path) -> 
     wait_running(sup, "a", "b")
 
 
+def test_shutdown_stops_a_daemon_that_lost_its_socket(sup: Supervisor, tmp_path: Path) -> None:
+    """A daemon that no longer answers (its socket removed) is stopped by signal, its
+    programs with it, instead of being left running without a supervisor."""
+    sup.ensure_programs([spec(tmp_path, "a")])
+    pids = wait_running(sup, "a")
+    daemon = sup.daemon_pid()
+    assert daemon is not None
+    sup.socket.unlink()
+    assert not sup.answers()
+    assert sup.shutdown() is True
+    assert not alive(daemon)
+    assert not any(alive(pid) for pid in pids.values())
+
+
 def test_status_and_stop_never_start_a_daemon(sup: Supervisor) -> None:
     assert sup.status() == {}
     assert sup.stop("anything") is False
