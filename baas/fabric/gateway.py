@@ -130,6 +130,20 @@ def commit_status(
     return Committed(tx_id=tx_id, code=code, block=response.block_number)
 
 
+def _refuse_divergent(endorsements: list[object], *, action: str) -> None:
+    """Raise a retryable ``FabricError`` when the endorsing peers simulated different results:
+    almost always one peer has not received the latest block yet (so it read older versions),
+    which waiting cures; a chaincode that is not deterministic never converges."""
+    payloads = {getattr(e, "payload", None) for e in endorsements}
+    if len(payloads) > 1:
+        raise errors.FabricError(
+            f"{action}: the {len(endorsements)} endorsing peers returned different results",
+            hint="one peer is probably a block behind the others: re-run in a moment; if it "
+            "persists, the chaincode is not deterministic (clocks, random values, map order)",
+            retryable=True,
+        )
+
+
 def submit_and_wait(
     peer: Peer,
     identity: SigningIdentity,
@@ -141,6 +155,7 @@ def submit_and_wait(
 ) -> Committed:
     """Assemble the transaction from ``endorsements`` (``ProposalResponse`` messages), submit it
     through ``peer`` and wait for its commit there; raises ``FabricError`` unless VALID."""
+    _refuse_divergent(endorsements, action=action)
     envelope = proposals.transaction_envelope(identity, proposal, endorsements)
     submit(peer, envelope, tx_id=proposal.tx_id, channel=proposal.channel)
     result = commit_status(

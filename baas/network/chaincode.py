@@ -156,6 +156,7 @@ def ensure_chaincode(
         ):
             changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}"))
     endorsers = [access.peer(_endorser(org)) for org in orgs]
+    _wait_ready_everywhere(access, cc, orgs, definition)
     lifecycle.commit(endorsers, access.admin(first), channel=cc.channel, definition=definition)
     _wait_defined_everywhere(access, cc, orgs, definition.sequence)
     verb = "upgraded" if decision.is_upgrade else "committed"
@@ -165,6 +166,44 @@ def ensure_chaincode(
     if cc.init_required:
         changes += _initialise(access, cc, orgs)
     return changes
+
+
+def _wait_ready_everywhere(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    orgs: list[OrgPlan],
+    definition: lifecycle.Definition,
+) -> None:
+    """Wait (bounded) until every endorsing peer sees every organisation's approval of
+    ``definition``. Each approval was awaited on its own organisation's peer only; a commit
+    endorsed by a peer still missing another's approval block would simulate against a
+    different state, and the endorsements would not match."""
+    deadline = time.monotonic() + NODE_TIMEOUT
+    pending = list(orgs)
+    wanted_ids = {org.msp_id for org in orgs}
+    while pending:
+        org = pending[0]
+        try:
+            readiness = lifecycle.commit_readiness(
+                access.peer(_endorser(org)),
+                access.admin(org),
+                channel=cc.channel,
+                definition=definition,
+            )
+        except errors.FabricError:
+            readiness = {}
+        missing = sorted(m for m in wanted_ids if not readiness.get(m, False))
+        if not missing:
+            pending.pop(0)
+            continue
+        if time.monotonic() > deadline:
+            raise errors.FabricError(
+                f"{_endorser(org).fqdn} does not see the approval of {cc.name} sequence "
+                f"{definition.sequence} by {', '.join(missing)} on {cc.channel} "
+                f"after {NODE_TIMEOUT:.0f}s",
+                hint=f"is it connected to the orderers? `baas logs FILE {_endorser(org).fqdn}`",
+            )
+        time.sleep(0.05)
 
 
 def _wait_defined_everywhere(

@@ -16,6 +16,7 @@ import shutil
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
@@ -354,6 +355,21 @@ def test_transaction_envelope_refuses_diverging_or_no_endorsements(tree: Tree) -
         proposals.transaction_envelope(identity, proposal, diverging)
     with pytest.raises(ValueError):
         proposals.transaction_envelope(identity, proposal, [])
+
+
+def test_submit_refuses_diverging_endorsements_as_retryable(tree: Tree) -> None:
+    """A peer a block behind the others simulates a different result: the submit is refused
+    before anything is sent, as a retryable FabricError (not a traceback) saying what to do."""
+    identity = tree.identity("org1")
+    proposal = _sample_proposal(identity)
+    diverging = [_response(b"result A", b"peer-a"), _response(b"result B", b"peer-b")]
+    unused_peer = cast(Peer, object())  # would fail at once if contacted
+    with pytest.raises(errors.FabricError, match="different results") as caught:
+        gateway.submit_and_wait(
+            unused_peer, identity, proposal, list(diverging), action="commit cc on ch"
+        )
+    assert caught.value.retryable
+    assert "behind" in caught.value.hint
 
 
 def test_non_proposal_header_has_matching_tx_id(tree: Tree) -> None:
