@@ -108,8 +108,8 @@ class ChaincodePlan:
     init_function: str | None = None
     """Called by Init when ``init_required`` (``None``: Init with empty arguments)."""
 
-    # No sequence here: the bootstrap numbers definitions at run time from the committed one
-    # (``baas/runtimes/kubernetes/bootstrap.sh``), so an upgrade needs only a new version.
+    # No sequence here: :func:`baas.network.chaincode.decide` numbers definitions at run time
+    # from the committed one, so an upgrade needs only a new version.
 
     @property
     def label(self) -> str:

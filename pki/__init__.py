@@ -9,6 +9,8 @@ missing or invalid, and reports what it did.
 * :func:`status` — every certificate with its expiry (flags those under 30 days).
 * :func:`renew` — re-issue leaves (same key by default).
 * :func:`revoke` — add an identity's certificates to its org's CRLs, published in ``crls/``.
+* :func:`rotate_ca` / :func:`reissue_tls` / :func:`retire_ca` / :func:`rotations` — rotating an
+  organisation's TLS CA with both CAs trusted meanwhile (:mod:`pki.rotation`).
 * :func:`load_bundles` / :func:`load_bundle` — read identities back as
   :class:`pki.bundle.IdentityBundle`.
 """
@@ -29,6 +31,7 @@ from pki.results import (
     ProgressCallback,
 )
 from pki.revocation import revoke
+from pki.rotation import OrgRotation, reissue_tls, retire_ca, rotate_ca, rotation_state, rotations
 from pki.spec import NodeSpec, OrgSpec, PKIOptions
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "IdentityBundle",
     "IdentityIssue",
     "NodeSpec",
+    "OrgRotation",
     "OrgSpec",
     "PKIOptions",
     "PKIResult",
@@ -49,7 +53,12 @@ __all__ = [
     "load_bundle",
     "load_bundles",
     "preview_generate",
+    "reissue_tls",
     "renew",
+    "retire_ca",
     "revoke",
+    "rotate_ca",
+    "rotation_state",
+    "rotations",
     "status",
 ]

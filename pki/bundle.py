@@ -42,7 +42,8 @@ class IdentityBundle:
 
     All certificates are PEM bytes; keys are unencrypted PKCS#8 PEM wrapped in
     :class:`SecretBytes`. ``name`` is the identity's full name: ``peer0.org1.example.com``,
-    ``Admin@org1.example.com`` or ``alice@org1.example.com``.
+    ``Admin@org1.example.com`` or ``alice@org1.example.com``. ``tls_ca_cert`` is the TLS trust
+    bundle: the TLS CA certificate, followed by the retiring one while a TLS CA rotation runs.
     """
 
     org: str

@@ -251,19 +251,22 @@ def check_msp(msp: Path) -> list[str]:
 
 
 def check_tls(tls: Path, *, server: bool) -> list[str]:
-    """Problems with a node's (``server``) or user's TLS folder: files, chain, EKU, key, SANs."""
+    """Problems with a node's (``server``) or user's TLS folder: files, chain, EKU, key, SANs.
+    ``ca.crt`` may be a bundle (both TLS CAs during a rotation): the certificate must be
+    issued by one of them."""
     problems: list[str] = []
     cert_name, key_name = ("server.crt", "server.key") if server else ("client.crt", "client.key")
     try:
-        ca = x509.load_pem_x509_certificate((tls / "ca.crt").read_bytes())
+        cas = x509.load_pem_x509_certificates((tls / "ca.crt").read_bytes())
         cert = x509.load_pem_x509_certificate((tls / cert_name).read_bytes())
         key = load_private_key((tls / key_name).read_bytes(), source=key_name)
     except (OSError, ValueError) as exc:
         return [f"{tls.name}/: unreadable material ({exc.__class__.__name__})"]
     except UsageError:
         return [f"{tls.name}/{key_name}: not a readable private key"]
-    _check_ca("ca.crt", ca, problems)
-    if not issued_by(cert, ca):
+    for ca in cas:  # a bundle of two while a TLS CA rotation runs
+        _check_ca("ca.crt", ca, problems)
+    if not any(issued_by(cert, ca) for ca in cas):
         problems.append(f"{cert_name}: not issued by ca.crt")
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value

@@ -70,7 +70,11 @@ def read_stored(paths: IdentityPaths, kind: CredentialKind) -> Stored:
 def assess(
     stored: Stored, *, kind: CredentialKind, ident: Identity, ctx: OrgContext, now: datetime
 ) -> str | None:
-    """None when the stored credential is current, else the reason it must be issued."""
+    """None when the stored credential is current, else the reason it must be issued.
+
+    While a rotation runs, a certificate of the retiring CA is current too: the rotation
+    (:func:`pki.rotation.reissue_tls`, driven by ``baas up``) re-issues it when its holder can
+    be restarted, not ``generate``."""
     cert, key = stored.cert, stored.key
     if cert is None:
         return "missing"
@@ -80,7 +84,10 @@ def assess(
         return "key does not match certificate"
     ca_kind = ISSUER[kind]
     if not issued_by(cert, ctx.authorities[ca_kind].cert):
-        return "not issued by the current CA"
+        retiring = ctx.retiring.get(ca_kind)
+        if retiring is None or not issued_by(cert, retiring.cert):
+            return "not issued by the current CA"
+        # issued by the CA a rotation retires: current until the rotation re-issues it
     if cert.serial_number in ctx.revoked[ca_kind]:
         return "revoked"
     if cert.not_valid_after_utc <= now:

@@ -88,3 +88,12 @@ def ensure_file(path: Path, data: bytes, *, private: bool = False) -> bool:
             pass  # appeared meanwhile (or is not a regular file): replace it
     _replace(path, data, mode)
     return True
+
+
+def remove(path: Path) -> bool:
+    """Delete the file at ``path``; returns True when there was one."""
+    try:
+        path.unlink()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return False
+    return True

@@ -26,7 +26,9 @@ def status(
     warn_days: int = EXPIRY_WARNING_DAYS,
     now: datetime | None = None,
 ) -> list[CertStatus]:
-    """One row per CA, signing and TLS certificate, in spec order. Never writes.
+    """One row per CA, signing and TLS certificate, in spec order. Never writes. While a CA
+    rotation runs, the retiring CA has a row after the current one (holder ``<name>
+    (retiring)``).
 
     ``state``: ``missing`` (not on disk or unreadable), ``revoked`` (listed in its CA's CRL),
     ``expired``, ``expiring`` (fewer than ``warn_days`` days left) or ``ok``.
@@ -46,6 +48,12 @@ def status(
             rows.append(
                 _row(org.name, ca_paths.name, ca_kind, ca_paths.cert, ca_cert, now, warn_days)
             )
+            old_paths = paths.retiring(ca_kind)
+            old = read_cert(old_paths.cert)
+            if old is not None:
+                holder = f"{old_paths.name} (retiring)"
+                rows.append(_row(org.name, holder, ca_kind, old_paths.cert, old[0], now, warn_days))
+                revoked[ca_kind] |= frozenset(crl.entries(read_crl(old_paths.crl), old[0]))
         for ident in identities_of(org):
             ipaths = paths.identity(ident)
             for kind in CREDENTIAL_KINDS:

@@ -111,7 +111,7 @@ def ensure_identity(
         detail = reason if fresh else f"{reason}; {'new' if new_key else 'same'} key"
         changes.append(Change(org, ident.name, kind, "created" if fresh else "reissued", detail))
     written = ctx.shared.ensure(paths.msp)
-    written += files.ensure_file(paths.tls_ca, ctx.authorities["tlsca"].cert_pem)
+    written += files.ensure_file(paths.tls_ca, ctx.tls_trust)
     issued = any(c.action != "kept" for c in changes)
     if written and not issued:  # shared files of a freshly issued identity are no news
         changes.append(Change(org, ident.name, "msp", "updated", f"{written} files"))

@@ -5,6 +5,8 @@
     <root>/peerOrganizations/<domain>/            (ordererOrganizations/ when the org runs no peer)
         ca/ca.<domain>-cert.pem, ca/priv_sk           signing CA (+ ca.<domain>-crl.pem)
         tlsca/tlsca.<domain>-cert.pem, tlsca/priv_sk  TLS CA     (+ tlsca.<domain>-crl.pem)
+        tlsca/retiring/…                              the previous TLS CA while a rotation runs
+        tlsca/incoming/…                              the next TLS CA while ``rotate-ca`` writes it
         msp/{cacerts,tlscacerts,crls,config.yaml}     verifying MSP (configtx MSPDir)
         peers/<node>/{msp,tls}  orderers/<node>/{msp,tls}  users/<Name@domain>/{msp,tls}
 """
@@ -20,6 +22,10 @@ from pki.spec import OrgSpec
 
 AuthorityKind = Literal["ca", "tlsca"]
 KEY_FILE = "priv_sk"
+RETIRING = "retiring"
+"""Sub-folder of a CA folder holding the previous CA while a rotation runs (:mod:`pki.rotation`)."""
+INCOMING = "incoming"
+"""Sub-folder of a CA folder holding the next CA while ``rotate_ca`` promotes it."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,16 @@ class AuthorityPaths:
     @property
     def crl_name(self) -> str:
         return f"{self.name}-crl.pem"
+
+    @property
+    def retiring_cert_name(self) -> str:
+        """The file name of the retiring CA's certificate in MSP folders (``tlscacerts/``)."""
+        return f"{self.name}-retiring-cert.pem"
+
+    @property
+    def retiring_crl_name(self) -> str:
+        """The file name of the retiring CA's CRL in MSP ``crls/`` folders."""
+        return f"{self.name}-retiring-crl.pem"
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,14 @@ class OrgPaths:
 
     def authority(self, kind: AuthorityKind) -> AuthorityPaths:
         return AuthorityPaths(kind, self.dir / kind, f"{kind}.{self.domain}")
+
+    def retiring(self, kind: AuthorityKind) -> AuthorityPaths:
+        """The previous CA of ``kind`` while a rotation runs (same name, own folder)."""
+        return AuthorityPaths(kind, self.dir / kind / RETIRING, f"{kind}.{self.domain}")
+
+    def incoming(self, kind: AuthorityKind) -> AuthorityPaths:
+        """The next CA of ``kind`` while ``rotate_ca`` promotes it (same name, own folder)."""
+        return AuthorityPaths(kind, self.dir / kind / INCOMING, f"{kind}.{self.domain}")
 
     @property
     def msp(self) -> Path:

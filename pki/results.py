@@ -11,7 +11,7 @@ from typing import Literal
 from pki.bundle import IdentityBundle
 
 Item = Literal["ca", "tlsca", "sign", "tls", "msp", "crl"]
-Action = Literal["created", "kept", "reissued", "renewed", "updated", "revoked"]
+Action = Literal["created", "kept", "reissued", "renewed", "updated", "revoked", "retired"]
 CertKind = Literal["ca", "tlsca", "sign", "tls"]
 CertState = Literal["ok", "expiring", "expired", "revoked", "missing"]
 

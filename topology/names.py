@@ -26,7 +26,7 @@ def namespace(network: Network, org: str) -> str:
 
 
 def toolbox_namespace(network: Network) -> str:
-    """``<network>-toolbox``: where baas runs its admin jobs (channel joins, lifecycle)."""
+    """``<network>-toolbox``: baas's own namespace (no organisation's; hosts its Vault reviewer)."""
     return namespace_of(network.metadata.name, "toolbox")
 
 

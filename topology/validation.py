@@ -89,7 +89,7 @@ def _organizations(net: Network) -> Iterator[Finding]:
             yield _error(
                 f"{path}.name",
                 f"organisation name {org.name!r} is reserved: its namespace {ns!r} is the one "
-                "baas runs its admin jobs in",
+                "baas keeps for itself",
                 "rename the organisation",
             )
         if len(ns) > MAX_NAMESPACE:

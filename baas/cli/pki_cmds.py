@@ -1,4 +1,5 @@
-"""``baas pki``: generate, inspect, renew and revoke a network's crypto material.
+"""``baas pki``: generate, inspect, renew and revoke a network's crypto material, and rotate an
+organisation's TLS CA.
 
 Thin wrappers over :mod:`baas.services.pki`: the crypto folder (``--crypto``) defaults to
 ``$BAAS_HOME/networks/<name>/crypto`` (``BAAS_HOME`` defaults to ``~/.baas``); ``--out`` is its
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 pki_app = typer.Typer(
     name="pki",
     help="Crypto material (CAs, MSPs, TLS) in Fabric's cryptogen layout. Generate it, list "
-    "its expiry, renew and revoke certificates.\n\n"
+    "its expiry, renew and revoke certificates, rotate an organisation's TLS CA.\n\n"
     "\b\nExample: baas pki generate examples/two-orgs.yaml",
     no_args_is_help=True,
 )
@@ -236,10 +237,50 @@ def revoke_cmd(
     _report(outcome, fmt, "revoked in", always=("revoked",))
 
 
+def rotate_ca_cmd(
+    file: Path = FILE,
+    org: str = typer.Argument(
+        ..., help="Organisation whose CA rotates (its name, as in the topology).", metavar="ORG"
+    ),
+    tls: bool = typer.Option(
+        False, "--tls", help="Rotate its TLS CA (required: the signing CA does not rotate)."
+    ),
+    crypto: Path | None = CRYPTO,
+    fmt: Format = OUTPUT,
+) -> None:
+    """Start rotating an organisation's TLS CA without downtime. A new TLS CA issues from now
+    on while the old one stays trusted beside it; the next `baas up` rolls it out: every
+    channel trusts both CAs, each node gets a certificate of the new CA and restarts, one at
+    a time, and once every node serves one the old CA leaves the MSPs and the channels.
+    `baas plan FILE -t local` shows the pending phase; running it again changes nothing until
+    the rotation is done.
+
+    \b
+    Example: baas pki rotate-ca examples/two-orgs.yaml org1 --tls
+    """
+    from baas import services
+
+    outcome = services.pki_rotate_ca(common.load(file), org, tls=tls, out=crypto)
+    if common.emit(outcome, fmt):
+        return
+    result = outcome.value
+    _changes_table(result)
+    started = any(c.item == "tlsca" and c.action == "created" for c in result.changes)
+    if started:
+        output.note(
+            f"TLS CA of {org} rotating in {result.root}: both CAs are trusted until "
+            f"`baas up {file}` has rolled the new one out (`baas plan {file} -t local` shows "
+            "what it will do)"
+        )
+    else:
+        output.note(f"TLS CA of {org} is already rotating: `baas up {file}` finishes it")
+
+
 pki_app.command("generate")(generate_cmd)
 pki_app.command("status")(status_cmd)
 pki_app.command("renew")(renew_cmd)
 pki_app.command("revoke")(revoke_cmd)
+pki_app.command("rotate-ca")(rotate_ca_cmd)
 
 
 def register(app: typer.Typer) -> None:

@@ -224,10 +224,6 @@ def _print_kube_status(network: str, data: dict[str, Any]) -> None:
         say(f"  namespace {name:<32} {'present' if present else 'missing'}")
     for w in data.get("workloads", []):
         say(f"  {w['kind']} {w['namespace']}/{w['name']}: {w['ready']}/{w['wanted']} ready")
-    boot = data.get("bootstrap") or {}
-    if boot:
-        message = f" ({boot['message']})" if boot.get("message") else ""
-        say(f"bootstrap job {boot.get('job') or '-'}: {boot.get('state')}{message}")
 
 
 def status(
@@ -240,7 +236,7 @@ def status(
     """Show what runs: nodes, health, channel heights and chaincodes. Locally every node with
     pid, state, ports and health, the chaincode servers, and per channel each node's block
     height and the committed chaincodes; on Kubernetes the namespaces, each workload's
-    readiness and the bootstrap Job. A network that is not up is no error: it shows as not
+    readiness. A network that is not up is no error: it shows as not
     running.
 
     \b
@@ -330,8 +326,9 @@ def smoke(
     One PASS, FAIL or SKIP line each, with its time. Locally: nodes healthy, channel
     membership, heights, gossip, a probe transaction endorsed per the channel policy and read
     back from every peer, a too weakly endorsed one rejected, outsiders refused, chaincode
-    definitions. On Kubernetes: workloads ready, the bootstrap Job succeeded, `helm test` per
-    organisation.
+    definitions. On Kubernetes: workloads ready and `helm test` per organisation first, then
+    the same checks through port-forwards (the probe's server image is
+    $BAAS_PROBE_IMAGE, built from baas/smoke/probe/Dockerfile).
 
     With --load, a load probe follows when every check passed: submitted, committed, failed by
     reason, TPS and latency percentiles, kept for `baas status`.

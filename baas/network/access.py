@@ -51,7 +51,7 @@ class NetworkAccess:
             return found
 
     def _tls_ca(self, node: NodePlan) -> bytes:
-        return self.crypto.tls_ca(self.org_of(node)).read_bytes()
+        return self.crypto.tls_trust(self.org_of(node)).read_bytes()
 
     def peer(self, node: NodePlan) -> Peer:
         target = NodeTarget(node.fqdn, str(self.addresses.peer(node)), self._tls_ca(node))
@@ -68,7 +68,7 @@ class NetworkAccess:
         return AdminTarget(
             name=node.fqdn,
             address=str(self.addresses.admin(node)),
-            tls_ca=self.crypto.tls_ca(org),
+            tls_ca=self.crypto.tls_trust(org),
             client_cert=tls.tls_cert,
             client_key=tls.tls_key,
         )

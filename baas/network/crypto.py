@@ -28,6 +28,14 @@ class CryptoTree:
         """The organisation's TLS CA certificate (PEM)."""
         return self.org(org).authority("tlsca").cert
 
+    def tls_trust(self, org: OrgPlan) -> Path:
+        """The organisation's TLS trust bundle (PEM), what a client dialling its nodes must
+        trust: its TLS CA — and, while a TLS CA rotation runs, the retiring one too, since its
+        nodes serve certificates of either. This is the ``tls/ca.crt`` every identity of the
+        organisation holds (its admin's), or the TLS CA certificate before that exists."""
+        bundle = self.admin(org).tls_ca
+        return bundle if bundle.is_file() else self.tls_ca(org)
+
     def node(self, org: OrgPlan, node: NodePlan) -> IdentityPaths:
         folder = "peers" if node.role == "peer" else "orderers"
         return IdentityPaths(self.org(org).dir / folder / node.fqdn, node.fqdn, True)

@@ -10,7 +10,7 @@ Progress goes to an optional ``report`` callback.
   target (local processes or Kubernetes), and the PKI the runtimes need.
 * :mod:`baas.services.fabric` — Fabric's binaries: ``fabric_list``, ``fabric_install``.
 * :mod:`baas.services.pki` — crypto material: ``pki_generate``, ``pki_status``, ``pki_renew``,
-  ``pki_revoke``.
+  ``pki_revoke``, ``pki_rotate_ca``.
 * :mod:`baas.services.render` — ``render``: the Kubernetes manifests as files.
 * :mod:`baas.services.plan` — ``validate``, ``describe_plan``, ``schema``.
 """
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the names below load lazily (see __getattr__): commands sta
         pki_generate,
         pki_renew,
         pki_revoke,
+        pki_rotate_ca,
         pki_status,
     )
     from baas.services.plan import (
@@ -64,6 +65,7 @@ _LAZY = {
         "pki_generate",
         "pki_renew",
         "pki_revoke",
+        "pki_rotate_ca",
         "pki_status",
     ),
     "baas.services.plan": (
@@ -121,6 +123,7 @@ __all__ = [
     "pki_generate",
     "pki_renew",
     "pki_revoke",
+    "pki_rotate_ca",
     "pki_status",
     "plan_changes",
     "render",

@@ -1,5 +1,5 @@
 """A network's crypto material as services: ``pki_generate``, ``pki_status``, ``pki_renew``,
-``pki_revoke``.
+``pki_revoke``, ``pki_rotate_ca``.
 
 Each takes a loaded topology, builds the plan once, derives what the PKI must issue
 (:func:`baas.plan.pki_org_specs_from_plan`) and works on the crypto folder ``out`` (default
@@ -34,6 +34,7 @@ __all__ = [
     "pki_generate",
     "pki_renew",
     "pki_revoke",
+    "pki_rotate_ca",
     "pki_status",
 ]
 
@@ -267,3 +268,43 @@ def pki_revoke(
     _require_tree(inputs.root)
     result = pki.revoke(inputs.root, inputs.orgs, name, options=inputs.options)
     return Outcome("PKIRevokeResult", PKIChanges(result), loaded.warnings)
+
+
+def pki_rotate_ca(
+    loaded: topology.LoadedTopology, org: str, *, tls: bool, out: Path | None = None
+) -> Outcome[PKIChanges]:
+    """Start rotating organisation ``org``'s TLS CA (``tls`` must be True: the signing CA does
+    not rotate): a next TLS CA issues from now on while the current one stays trusted beside
+    it (:func:`pki.rotate_ca`). Writes the tree only; the next ``baas up`` (local runtime)
+    converges the network in three phases — every channel trusts both CAs, each node gets a
+    certificate of the next CA and restarts one at a time, then the old CA is dropped from
+    the MSPs and the channels (:mod:`baas.network.tlsrotation`). Idempotent while the
+    rotation runs (``kept``).
+
+    Raises UsageError (nothing written) without ``tls``, for an unknown organisation, a
+    missing tree, and an organisation that runs orderers: their admin and cluster TLS trust
+    is read at start-up and the local runtime does not roll orderers through it yet.
+    """
+    if not tls:
+        raise UsageError(
+            "rotating an organisation's signing (enrollment) CA is not supported",
+            hint="add --tls to rotate its TLS CA; renew signing certificates with `baas pki renew`",
+        )
+    inputs = _inputs(loaded, out)
+    _require_tree(inputs.root)
+    spec = next((o for o in inputs.orgs if o.name == org), None)
+    if spec is None:
+        raise UsageError(
+            f"no organisation named {org!r}",
+            hint="choose one of: " + ", ".join(o.name for o in inputs.orgs),
+        )
+    if any(n.role == "orderer" for n in spec.nodes):
+        raise UsageError(
+            f"organisation {org!r} runs orderers; rotating the TLS CA of an orderer "
+            "organisation is not supported yet (orderers read their admin and cluster TLS "
+            "trust only at start-up)",
+            hint="rotate the TLS CAs of peer organisations; for orderers, renew their TLS "
+            "certificates with `baas pki renew --identity NAME --new-key`",
+        )
+    result = pki.rotate_ca(inputs.root, inputs.orgs, org, options=inputs.options)
+    return Outcome("PKIRotateResult", PKIChanges(result), loaded.warnings)

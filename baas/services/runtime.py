@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pki
 import topology
 from baas import plan as planning
+from baas.errors import UsageError
 from baas.home import crypto_dir, network_dir
 from baas.runtimes import Report, Result, Runtime, Target
 from baas.runtimes.kubernetes.runtime import KubeOptions, KubernetesRuntime
@@ -47,6 +49,21 @@ def ensure_pki(
     return PKIResult(changes.root, changes.summary)
 
 
+def _refuse_rotation(loaded: topology.LoadedTopology, plan: planning.Plan) -> None:
+    """A TLS CA rotation (``baas pki rotate-ca``) is rolled out by the local runtime only:
+    refuse to deploy a tree in the middle of one elsewhere, before anything is written."""
+    root = crypto_dir(loaded.network.metadata.name)
+    if not root.is_dir():
+        return
+    rotating = pki.rotations(root, planning.pki_org_specs_from_plan(plan))
+    if rotating:
+        raise UsageError(
+            f"the TLS CA of {', '.join(r.org for r in rotating)} is rotating; the Kubernetes "
+            "target cannot roll a TLS CA rotation out yet",
+            hint="finish it on the local runtime (`baas up FILE -t local`) before deploying",
+        )
+
+
 def runtime_for(
     target: Target,
     loaded: topology.LoadedTopology,
@@ -57,7 +74,7 @@ def runtime_for(
 ) -> Runtime:
     """The runtime that runs ``loaded``'s network on ``target``."""
     if target == "kubernetes":
-        return KubernetesRuntime(kube or KubeOptions())
+        return KubernetesRuntime(kube or KubeOptions(), fabric_bin=fabric_bin)
     name = loaded.network.metadata.name
     return LocalRuntime(
         state_dir=network_dir(name),
@@ -80,6 +97,8 @@ def up(
     """Bring the network up on ``target`` (idempotent). The runtime checks what it needs
     (binaries, a cluster) before any key is issued, so a wrong setup writes nothing."""
     plan = planning.build(loaded.network)
+    if target == "kubernetes":
+        _refuse_rotation(loaded, plan)
     runtime = runtime_for(target, loaded, kube=kube, fabric_bin=fabric_bin, timeout=timeout)
     runtime.preflight(plan)
     crypto = ensure_pki(loaded, report=report).root

@@ -17,10 +17,14 @@ PROBE_DIR = Path(__file__).resolve().parent / "probe"
 PROBE_VERSION = "1.0"
 """Bump with every change of ``probe/``: a new version upgrades the probe on every channel."""
 EVENT = "probe"
+DEFAULT_IMAGE = f"baas/probe-chaincode:{PROBE_VERSION}"
+"""The probe server's image on Kubernetes unless ``BAAS_PROBE_IMAGE`` names another: build it
+from ``probe/Dockerfile`` and push it where the cluster pulls from."""
 
 
-def probe_chaincode(channel: ChannelPlan) -> ChaincodePlan:
-    """The probe's definition on ``channel``."""
+def probe_chaincode(channel: ChannelPlan, *, image: str | None = None) -> ChaincodePlan:
+    """The probe's definition on ``channel``; ``image`` is its server's container image on
+    Kubernetes (built from ``probe/Dockerfile``), ``None`` locally."""
     return ChaincodePlan(
         name=PROBE_CHAINCODE,
         channel=channel.name,
@@ -29,12 +33,13 @@ def probe_chaincode(channel: ChannelPlan) -> ChaincodePlan:
         endorsement=DEFAULT_ENDORSEMENT,
         endorsement_is_default=True,
         init_required=False,
+        image=image,
     )
 
 
-def with_probes(plan: Plan) -> Plan:
+def with_probes(plan: Plan, *, image: str | None = None) -> Plan:
     """``plan`` plus the probe on every channel (after the application chaincodes)."""
-    probes = tuple(probe_chaincode(c) for c in plan.channels)
+    probes = tuple(probe_chaincode(c, image=image) for c in plan.channels)
     return dataclasses.replace(plan, chaincodes=plan.chaincodes + probes)
 
 

@@ -307,7 +307,6 @@ def test_kubernetes_status_as_text(capsys: pytest.CaptureFixture[str]) -> None:
                     "wanted": 1,
                 }
             ],
-            "bootstrap": {"job": "bootstrap-1", "state": "pending", "message": "not started"},
         },
     )
     assert capsys.readouterr().out.splitlines() == [
@@ -315,5 +314,4 @@ def test_kubernetes_status_as_text(capsys: pytest.CaptureFixture[str]) -> None:
         "  namespace net-org1                         present",
         "  namespace net-org2                         missing",
         "  StatefulSet net-org1/peer0: 0/1 ready",
-        "bootstrap job bootstrap-1: pending (not started)",
     ]

@@ -237,7 +237,7 @@ def test_compute_update_agrees_with_configtxlator(tmp_path: Path) -> None:
     import topology
     from baas import plan as planning
     from baas.network import configtx, genesis
-    from baas.runtimes.local.runtime import LocalConfigtxFiles
+    from baas.network.converge import TreeConfigtxFiles
     from tests.support.topologies import ISLANDS
 
     install = fabric_install_or_skip("2.5.16")
@@ -277,7 +277,7 @@ def test_compute_update_agrees_with_configtxlator(tmp_path: Path) -> None:
         def chaincode(self, o, c):  # type: ignore[no-untyped-def]
             return self._at((o, c), 7)
 
-    files = LocalConfigtxFiles(plan, CryptoTree(crypto))
+    files = TreeConfigtxFiles(plan, CryptoTree(crypto))
     wider, _ = topology.loads(ISLANDS.replace("organizations: [b]", "organizations: [b, a]"))
     wider_plan = planning.build(wider)
     channel = plan.channels[1]
@@ -301,7 +301,7 @@ def test_compute_update_agrees_with_configtxlator(tmp_path: Path) -> None:
             configtx.configtx_yaml(
                 wider_plan,
                 addresses=Addresses(),  # type: ignore[arg-type]
-                files=LocalConfigtxFiles(wider_plan, CryptoTree(crypto)),
+                files=TreeConfigtxFiles(wider_plan, CryptoTree(crypto)),
             ),
             ["/Channel/Application/AMSP"],
         ),

@@ -329,7 +329,7 @@ def test_images_are_pinned_to_the_plan_release(example: Path, mode: str) -> None
                     image = {
                         "peer": "fabric-peer",
                         "orderer": "fabric-orderer",
-                        "test": "fabric-tools",
+                        "test": "fabric-peer",  # `peer channel list` with the peer's own image
                     }[component]
                     assert c["image"] == f"hyperledger/{image}:{release}"
 
@@ -370,6 +370,8 @@ def test_helm_test_hooks_check_each_peer(example: Path, mode: str) -> None:
             assert pod["spec"]["restartPolicy"] == "Never"
             container = pod["spec"]["containers"][0]
             assert "peer channel list" in container["command"][-1]
+            assert container["command"][0] == "/bin/sh"  # the peer image has it
+            assert container["image"] == f"hyperledger/fabric-peer:{plan.fabric_release}"
             env = {e["name"]: e["value"] for e in container["env"]}
             assert env["EXPECTED_CHANNELS"] == expected
             assert env["CORE_PEER_ADDRESS"] == (
@@ -498,7 +500,6 @@ def test_image_registry_prefixes_every_fabric_image() -> None:
     assert images == {
         "registry.local:5000/hyperledger/fabric-peer:2.5.16",
         "registry.local:5000/hyperledger/fabric-orderer:2.5.16",
-        "registry.local:5000/hyperledger/fabric-tools:2.5.16",
     }
 
 
@@ -669,6 +670,26 @@ def test_schema_rejects_unknown_values() -> None:
     with pytest.raises(OperationError) as caught:
         _render_one("minimal.yaml", "org1", {"peer": {"replicas": 3}})
     assert "replicas" in caught.value.message
+
+
+def test_schema_has_no_tools_image() -> None:
+    """images.tools is gone (Fabric publishes no fabric-tools from 3.0): a values file that
+    still sets it is refused instead of silently ignored."""
+    with pytest.raises(OperationError) as caught:
+        _render_one("minimal.yaml", "org1", {"images": {"tools": {"repository": "x/tools"}}})
+    assert "tools" in caught.value.message
+
+
+def test_helm_test_pods_follow_the_peer_image_settings() -> None:
+    r = _render_one(
+        "minimal.yaml",
+        "org1",
+        {"images": {"peer": {"repository": "mirror.local/fabric-peer", "pullPolicy": "Always"}}},
+    )
+    (pod,) = _docs(r.tests)
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == "mirror.local/fabric-peer:2.5.16"
+    assert container["imagePullPolicy"] == "Always"
 
 
 def test_key_material_in_extra_values_is_refused() -> None:

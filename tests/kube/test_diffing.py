@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -147,20 +148,44 @@ def test_change_plan_summary_counts_every_kind() -> None:
         objects=[
             ObjectDiff("Namespace", "n-org1", None, "create"),
             ObjectDiff("NetworkPolicy", "p", "n-org1", "update", ("spec.egress",)),
+            ObjectDiff("NetworkPolicy", "old", "n-org1", "delete"),
         ],
         vault=[VaultDiff("org1", "peer0.org1.example.com", "unchanged")],
         releases=[ReleaseDiff("org1", "n-org1", "install")],
-        bootstrap=[ObjectDiff("Job", "bootstrap-old", "n-toolbox", "delete")],
+        channels=["channel c: create and join (after the nodes start)"],
     )
     assert changes.summary() == {"create": 2, "update": 1, "delete": 1, "unchanged": 1}
     assert changes.summary_line() == (
         "2 to create, 1 to update, 1 unchanged, 1 to delete; 1 identities to issue"
     )
     assert changes.changed
-    text = "\n".join(changes.lines())
+    lines = changes.lines()
+    text = "\n".join(lines)
     assert "does not exist yet" in text
     assert "NetworkPolicy n-org1/p: update (spec.egress)" in text
-    assert changes.to_dict()["summary"]["create"] == 2
+    assert lines[-1] == "channel c: create and join (after the nodes start)"  # in up's order
+    data = changes.to_dict()
+    assert data["summary"]["create"] == 2
+    assert data["channels"] == ["channel c: create and join (after the nodes start)"]
+
+
+def test_channels_alone_are_a_change_but_not_counted() -> None:
+    """Channels still to create make ``up`` change something, though no object or release
+    would (the summary counts cluster objects only)."""
+    quiet = ChangePlan(
+        network="n",
+        secrets="kubernetes",
+        crypto_root=Path("/tree"),
+        crypto_exists=True,
+        objects=[ObjectDiff("Namespace", "n-org1", None, "unchanged")],
+        releases=[ReleaseDiff("org1", "n-org1", "unchanged", 1)],
+    )
+    assert not quiet.changed
+    assert quiet.to_dict()["channels"] == []
+    pending = replace(quiet, channels=["channel c: create and join (after the nodes start)"])
+    assert pending.changed
+    assert pending.summary() == quiet.summary()
+    assert pending.summary_line() == "0 to create, 0 to update, 2 unchanged"
 
 
 # --------------------------------------------------------------------------- release decisions

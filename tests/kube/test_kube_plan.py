@@ -5,8 +5,12 @@ session do not interfere): before ``up`` everything is to be created/installed a
 identity issued, and plan writes neither the crypto tree nor the cluster; after ``up`` everything
 is ``unchanged`` and plan leaves every resourceVersion and release revision as it was; after
 adding a peer and a user, plan names exactly the new Secrets, the org1 release upgrade (values
-``peers``), the NetworkPolicies and the toolbox ConfigMap/Job that differ; in Vault mode, KV
-records are compared read-only. No private key material appears in any output.
+``peers``) and the NetworkPolicies that differ, and ``up`` then does exactly that; in Vault mode,
+KV records are compared read-only. No private key material appears in any output.
+
+Channels: no pod ever runs on this API server, so after ``up --no-wait`` plan says each channel
+is still to ``create and join (after the nodes start)``; before the crypto tree exists, or
+without Fabric binaries for configtxgen, it says that instead.
 """
 
 from __future__ import annotations
@@ -24,8 +28,15 @@ from baas import plan as planning
 from baas.cli.app import main
 from baas.home import crypto_dir
 from baas.runtimes.kubernetes.policies import network_policies
+from baas.secrets.kubernetes import secret_names
 from tests.support.kubeapi import KubeCluster
-from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
+from tests.support.networks import (
+    channel_lines,
+    kube_args,
+    pending_changes,
+    two_orgs_copy,
+    vault_env,
+)
 from tests.support.openbao import OpenBao
 
 pytestmark = pytest.mark.kube
@@ -70,7 +81,7 @@ def _plan_json(
 
 
 def _items(changes: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = changes["objects"] + changes["bootstrap"]
+    items: list[dict[str, Any]] = changes["objects"]
     return items
 
 
@@ -140,7 +151,8 @@ def test_before_up_everything_would_be_created_and_nothing_is_written(
     actions = {o["action"] for o in _items(changes)}
     assert actions == {"create"}
     kinds = {o["kind"] for o in _items(changes)}
-    assert kinds == {"Namespace", "NetworkPolicy", "Secret", "ConfigMap", "Job"}
+    assert kinds == {"Namespace", "NetworkPolicy", "Secret"}  # no toolbox Job any more
+    assert changes["channels"] == ["channel mychannel: create and join (no crypto tree yet)"]
     secrets = [o for o in changes["objects"] if o["kind"] == "Secret"]
     assert len(secrets) == 2 * len(identities)
     assert [(r["name"], r["action"]) for r in changes["releases"]] == [
@@ -155,6 +167,7 @@ def test_before_up_everything_would_be_created_and_nothing_is_written(
     assert code == 0, out + err
     assert "does not exist yet" in out
     assert "release plannet-org1/org1: install" in out
+    assert "  channel mychannel: create and join (no crypto tree yet)" in out.splitlines()
     total = changes["summary"]["create"]
     assert f"{total} to create, 0 to update, 0 unchanged" in out
     assert not crypto_dir(NETWORK).exists()
@@ -168,8 +181,19 @@ def test_after_up_everything_is_unchanged_and_plan_writes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     file = files[0]
-    code, out, err = _baas(capsys, "up", str(file), *kube_args(kube_cluster), "--no-wait")
+    the_plan = planning.build(topology.load(file).network)
+    planned = _plan_json(capsys, kube_cluster, file)
+    code, out, err = _baas(
+        capsys, "up", str(file), *kube_args(kube_cluster), "--no-wait", "-o", "json"
+    )
     assert code == 0, out + err
+    result = json.loads(out)
+    done = _done_by_up(result)
+    assert done == _said_by_plan(planned, the_plan)  # up did what plan said
+    assert {"Namespace plannet-org1: created", "release plannet-org1/org1: installed"} <= done
+    assert "secret org1/peer0.org1.example.com" in done
+    assert result["network"] == []
+    assert "--no-wait" in result["networkSkipped"]
     root = crypto_dir(NETWORK)
     before = _snapshot(kube_cluster), _revisions(kube_cluster, helm_binary), _tree_state(root)
     assert before[0] and before[1]
@@ -178,11 +202,13 @@ def test_after_up_everything_is_unchanged_and_plan_writes_nothing(
     assert code == 0, out + err
     after = _snapshot(kube_cluster), _revisions(kube_cluster, helm_binary), _tree_state(root)
     assert after == before
-    assert pending_changes(changes) == set()
+    # `up --no-wait` left only the channels, which need running nodes (none run here)
+    assert pending_changes(changes) == channel_lines(the_plan)
     assert changes["pki"] == []
-    assert changes["changed"] is False
+    assert changes["changed"] is True
     unchanged = changes["summary"]["unchanged"]
     assert f"0 to create, 0 to update, {unchanged} unchanged" in out
+    assert "  channel mychannel: create and join (after the nodes start)" in out.splitlines()
     assert "Secret plannet-org1/peer0-tls: unchanged" in out
     _assert_no_keys(out + err + json.dumps(changes), root)
 
@@ -217,27 +243,26 @@ def test_after_growing_the_topology_plan_names_exactly_what_changes(
     got = pending_changes(changes)
     got_policies = {(k, where) for k, where, *_ in got if k == "NetworkPolicy"}
     assert got_policies == policies
-    jobs = [o for o in changes["bootstrap"] if o["kind"] == "Job"]
-    old_job = next(j["name"] for j in jobs if j["action"] == "delete")
-    new_job = next(j["name"] for j in jobs if j["action"] == "create")
-    assert old_job != new_job
     expected = {
         ("Secret", "plannet-org1/peer2-msp", "create"),
         ("Secret", "plannet-org1/peer2-tls", "create"),
         ("Secret", "plannet-org1/carol-msp", "create"),
         ("Secret", "plannet-org1/carol-tls", "create"),
         ("release", "plannet-org1/org1", "upgrade", "values peers"),
-        ("ConfigMap", "plannet-toolbox/bootstrap-inputs", "update", "data"),
-        ("Job", f"plannet-toolbox/{old_job}", "delete"),
-        ("Job", f"plannet-toolbox/{new_job}", "create"),
+        *channel_lines(new),
     }
     assert {g for g in got if g[0] != "NetworkPolicy"} == expected
     assert (_snapshot(kube_cluster), _revisions(kube_cluster, helm_binary)) == before
-    # applying it, then planning again, finds nothing left to do
-    code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
+    # applying it does exactly what plan said, then planning again finds nothing left to do
+    code, out, err = _baas(
+        capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait", "-o", "json"
+    )
     assert code == 0, out + err
+    done = _done_by_up(json.loads(out))
+    assert done == _said_by_plan(changes, new)
+    assert {"release plannet-org1/org1: upgraded", "secret org1/carol@org1.example.com"} <= done
     again = _plan_json(capsys, kube_cluster, new_file)
-    assert pending_changes(again) == set()
+    assert pending_changes(again) == channel_lines(new)  # still no node runs here
     assert again["pki"] == []
     _assert_no_keys(json.dumps(changes) + json.dumps(again), crypto_dir(NETWORK))
 
@@ -265,36 +290,82 @@ def test_drift_made_by_hand_is_named_by_field_then_repaired_by_up(
     )
     before = _snapshot(kube_cluster)
     changes = _plan_json(capsys, kube_cluster, new_file)
+    new = planning.build(topology.load(new_file).network)
+    channels = channel_lines(new)
     assert pending_changes(changes) == {
         ("Secret", "plannet-org1/peer0-tls", "update", "data"),
         ("NetworkPolicy", "plannet-org1/peer-gossip-org2", "update", "spec.egress"),
+        *channels,
     }  # baas does not own the extra label: applying leaves it, so it is no difference
     assert _snapshot(kube_cluster) == before
-    code, out, err = _baas(capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait")
+    code, out, err = _baas(
+        capsys, "up", str(new_file), *kube_args(kube_cluster), "--no-wait", "-o", "json"
+    )
     assert code == 0, out + err
-    assert pending_changes(_plan_json(capsys, kube_cluster, new_file)) == set()
+    done = _done_by_up(json.loads(out))
+    assert done == _said_by_plan(changes, new)
+    assert done == {
+        "NetworkPolicy plannet-org1/peer-gossip-org2: updated",
+        "secret org1/peer0.org1.example.com",
+    }
+    assert pending_changes(_plan_json(capsys, kube_cluster, new_file)) == channels
     _assert_no_keys(json.dumps(changes), crypto_dir(NETWORK))
 
 
-def test_composed_toolbox_inputs_equal_build_inputs(home: Path, files: tuple[Path, Path]) -> None:
-    """Guard: the path plan uses while peers or users are still to be issued builds exactly
-    what ensure_bootstrap's build_inputs builds (checked on the complete tree `up` left)."""
-    from dataclasses import replace
+def test_without_fabric_binaries_plan_says_the_channels_cannot_be_read(
+    kube_cluster: KubeCluster,
+    helm_binary: Path,
+    home: Path,
+    files: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No configtxgen (``FABRIC_BIN`` names an empty folder, so no other place is searched):
+    plan still compares every object and release, and says why the channels are not read."""
+    monkeypatch.setenv("FABRIC_BIN", str(tmp_path))
+    new = planning.build(topology.load(files[1]).network)
+    changes = _plan_json(capsys, kube_cluster, files[1])
+    why = "no Fabric binaries (configtxgen)"
+    assert pending_changes(changes) == channel_lines(new, why)
+    assert changes["releases"] and changes["objects"]
 
-    from baas.runtimes.kubernetes.bootstrap import BootstrapOptions, build_inputs
-    from baas.runtimes.kubernetes.planning import readable_view, toolbox_inputs
 
-    the_plan = planning.build(topology.load(files[1]).network)
-    root = crypto_dir(NETWORK)
-    options = BootstrapOptions(image_registry="registry.example")
-    composed = toolbox_inputs(the_plan, root, options, readable=replace(the_plan))
-    assert composed == build_inputs(the_plan, root, options)
-    org1 = the_plan.org("org1")
-    view = readable_view(the_plan, {("org1", org1.peers[-1].fqdn), ("org1", org1.users[-1])})
-    assert view is not None
-    assert len(view.org("org1").peers) == len(org1.peers) - 1
-    assert readable_view(the_plan, {("org1", org1.admin)}) is None
-    assert readable_view(the_plan, set()) is the_plan
+def _said_by_plan(changes: dict[str, Any], the_plan: planning.Plan) -> set[str]:
+    """What a plan's change list says ``up`` will change, in ``up``'s words: each object
+    created or updated, each release installed or upgraded, each identity of ``the_plan``
+    whose Secrets change (``secret org/identity``)."""
+    verbs = {"create": "created", "update": "updated", "install": "installed"}
+    said = {
+        f"{o['kind']} {o['namespace'] + '/' if o['namespace'] else ''}{o['name']}: "
+        + verbs[o["action"]]
+        for o in changes["objects"]
+        if o["action"] != "unchanged" and o["kind"] != "Secret"
+    }
+    said |= {
+        f"release {r['namespace']}/{r['name']}: " + verbs.get(r["action"], "upgraded")
+        for r in changes["releases"]
+        if r["action"] != "unchanged"
+    }
+    secrets = {
+        (o["namespace"], o["name"])
+        for o in changes["objects"]
+        if o["kind"] == "Secret" and o["action"] != "unchanged"
+    }
+    for org in the_plan.orgs:
+        for identity in org.identities:
+            names = secret_names(identity)
+            if {(org.namespace, names.msp), (org.namespace, names.tls)} & secrets:
+                said.add(f"secret {org.name}/{identity}")
+    return said
+
+
+def _done_by_up(result: dict[str, Any]) -> set[str]:
+    """What ``up -o json`` says it changed, in the words of :func:`_said_by_plan`."""
+    done = {o for o in result["objects"] if not o.endswith(": unchanged")}
+    done |= {r.split(" (revision")[0] for r in result["releases"] if ": unchanged" not in r}
+    done |= {f"secret {k}" for k, v in result["secrets"].items() if v != "unchanged"}
+    return done
 
 
 # ----------------------------------------------------------------------------- Vault mode

@@ -4,9 +4,10 @@ renewed node rolls.
 On networks of their own (``renewnet`` with Kubernetes Secrets, ``renewvault`` with a real
 OpenBao): after ``up``, renewing peer0.org1's certificates makes ``plan`` name that identity's
 two Secrets (or its Vault record) and org1's release upgrade (values ``peers``) and nothing
-else; ``up`` then changes the pod template (annotation ``baas.io/identity-digest``) and so the
-generation of peer0's StatefulSet only — every other StatefulSet keeps its generation and pod
-template annotations — and a second ``up`` changes nothing.
+else (besides the channels, still to create: no pod ever runs here); ``up`` then changes the
+pod template (annotation ``baas.io/identity-digest``) and so the generation of peer0's
+StatefulSet only — every other StatefulSet keeps its generation and pod template annotations
+— and a second ``up`` changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from baas.plan import pki_org_specs_from_plan
 from baas.runtimes.kubernetes.values import IDENTITY_DIGEST_ANNOTATION as ANNOTATION
 from pki import identity_digests
 from tests.support.kubeapi import KubeCluster
-from tests.support.networks import kube_args, pending_changes, two_orgs_copy, vault_env
+from tests.support.networks import (
+    channel_lines,
+    kube_args,
+    pending_changes,
+    two_orgs_copy,
+    vault_env,
+)
 
 pytestmark = pytest.mark.kube
 
@@ -91,6 +98,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
     file = two_orgs_copy(tmp_path, network)
     target = (*kube_args(kube_cluster), "--secrets", mode)
     plan = planning.build(topology.load(file).network)
+    channels = channel_lines(plan)  # no pod runs here, so no channel is ever created
     with _store(request, mode):
         code, out, err = _baas(capsys, "up", str(file), *target, "--no-wait")
         assert code == 0, out + err
@@ -103,7 +111,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
         assert set(before) == set(nodes)
         for where, sts in before.items():  # every node carries its certificates' digest
             assert sts["annotations"][ANNOTATION] == digests[nodes[where]]
-        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == set()
+        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == channels
 
         code, out, err = _baas(capsys, "pki", "renew", str(file), "--identity", RENEWED)
         assert code == 0, out + err
@@ -115,7 +123,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
         }
         if mode == "vault":
             stored = {("vault", f"org1/{RENEWED}", "update")}
-        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == stored | {
+        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == stored | channels | {
             ("release", f"{network}-org1/org1", "upgrade", "values peers"),
         }
 
@@ -135,7 +143,7 @@ def test_renewal_rolls_exactly_the_renewed_node(
         assert code == 0, out + err
         assert "already up to date" in out + err
         assert _statefulsets(kube_cluster, plan) == after
-        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == set()
+        assert _changes(capsys, kube_cluster, file, "--secrets", mode) == channels
         assert "PRIVATE KEY" not in out + err
         if mode == "kubernetes":
             # a new orderer TLS key would leave the consenter sets behind: refused before

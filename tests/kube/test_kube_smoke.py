@@ -2,18 +2,23 @@
 
 Against the REAL etcd + kube-apiserver (marker ``kube``) after ``baas up --no-wait``: there is no
 kubelet, so the smoke must fail fast and clearly — every workloads check fails naming the
-StatefulSets that are not ready, the bootstrap check reports the Job pending, helm test is
-skipped with the reason, exit status 1, no traceback; ``-o json`` has the documented shape.
-``helm test`` itself is run once against the real server (real helm) with a 1-second per-pod
-timeout, to see its failure reported with helm's message and the test pod's state.
+StatefulSets that are not ready, helm test is skipped with the reason, and of the shared
+transaction checks "nodes healthy" fails naming every node (the port-forwards to their pods,
+which do not exist, are refused at once: no wait) and the checks that need healthy nodes are
+skipped; exit status 1, no traceback; ``-o json`` has the documented shape. ``helm test``
+itself is run against the real server (real helm) with a 1-second per-pod timeout, to see its
+failure reported with helm's message and the test pod's state.
 
 Without a cluster: result formatting, JSON shape, helm output parsing, and the local target's
-error. The all-checks-pass path runs only where Docker exists (tests/kube/test_k3s.py).
+error. The all-checks-pass path needs a cluster whose pods run (tests/cluster/).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +28,12 @@ import topology
 from baas import plan as planning
 from baas.cli.app import main
 from baas.errors import OperationError
-from baas.runtimes.kubernetes import smoke
-from baas.runtimes.kubernetes.smoke import CheckResult, HelmTestSettings, SmokeReport
+from baas.home import crypto_dir
+from baas.runtimes.kubernetes import fabric_steps, smoke
+from baas.runtimes.kubernetes.portforward import PodPort, PortForwarder
+from baas.runtimes.kubernetes.smoke import HelmTestSettings
 from baas.smoke import report as smoke_report
+from baas.smoke.report import CheckResult, SmokeReport
 from tests.support.kubeapi import KubeCluster
 from tests.support.networks import TWO_ORGS, kube_args, two_orgs_copy
 
@@ -46,14 +54,15 @@ def _report() -> SmokeReport:
         (
             CheckResult("workloads org1", "passed", 0.25, "2 ready: StatefulSet peer0, ..."),
             CheckResult(
-                "bootstrap job",
+                "workloads org2",
                 "failed",
                 0.5,
-                "the bootstrap Job ns/bootstrap-1 failed: Failed: BackoffLimitExceeded\n"
-                "--- bootstrap-1-abc (Failed)\nError: proposal failed",
-                "read its whole output",
+                "not ready: StatefulSet net-org2/peer0 0/1 ready\n"
+                "pod peer0-0 Pending: Unschedulable: 0/1 nodes are available\n"
+                "pod peer1-0 Pending: peer ImagePullBackOff",
+                "kubectl -n net-org2 describe pod NAME",
             ),
-            CheckResult("helm test org1", "skipped", 0.0, "the bootstrap Job has not succeeded"),
+            CheckResult("helm test org2", "skipped", 0.0, "peers not ready: peer0"),
         ),
     )
 
@@ -64,14 +73,17 @@ def test_format_check_lines() -> None:
         "PASS  workloads org1     0.25s  2 ready: StatefulSet peer0, ..."
     ]
     lines = smoke_report.format_check(failed, width=15)
-    assert lines[0].startswith("FAIL  bootstrap job      0.50s  the bootstrap Job ns/bootstrap-1")
+    assert (
+        lines[0]
+        == "FAIL  workloads org2     0.50s  not ready: StatefulSet net-org2/peer0 0/1 ready"
+    )
     assert lines[1:] == [
-        "      --- bootstrap-1-abc (Failed)",
-        "      Error: proposal failed",
-        "      hint: read its whole output",
+        "      pod peer0-0 Pending: Unschedulable: 0/1 nodes are available",
+        "      pod peer1-0 Pending: peer ImagePullBackOff",
+        "      hint: kubectl -n net-org2 describe pod NAME",
     ]
     assert smoke_report.format_check(skipped, width=15) == [
-        "SKIP  helm test org1     0.00s  the bootstrap Job has not succeeded"
+        "SKIP  helm test org2     0.00s  peers not ready: peer0"
     ]
     hinted_pass = CheckResult("x", "passed", 0.0, "", "never shown")
     assert smoke_report.format_check(hinted_pass, width=1) == ["PASS  x    0.00s"]
@@ -248,26 +260,61 @@ def _smoke_args(cluster: KubeCluster, path: Path, *extra: str) -> list[str]:
     return ["smoke", str(path), *kube, *extra]
 
 
+NODES = (
+    "orderer0.ordererorg.example.com",
+    "orderer1.ordererorg.example.com",
+    "orderer2.ordererorg.example.com",
+    "peer0.org1.example.com",
+    "peer0.org2.example.com",
+    "peer1.org1.example.com",
+    "peer1.org2.example.com",
+)
+CHECKS = [
+    "workloads ordererorg",
+    "workloads org1",
+    "workloads org2",
+    "helm test org1",
+    "helm test org2",
+    "nodes healthy",
+    "channel membership",
+    "probe chaincode",
+]
+"""Every check a smoke of a two-organisation network whose nodes do not answer runs, in order."""
+FAST = 10.0
+"""Seconds within which a smoke of nodes that do not run must have told why (no check waits:
+each health probe's port-forward is refused by the API server at once)."""
+
+
 @pytest.mark.kube
 def test_smoke_without_kubelets_fails_fast_and_clearly(
     kube_cluster: KubeCluster, deployed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    started = time.monotonic()
     code, out, err = _baas(capsys, *_smoke_args(kube_cluster, deployed))
+    took = time.monotonic() - started
     assert code == 1, out + err
     assert "Traceback" not in out + err
+    assert took < FAST, out
     lines = out.splitlines()
     for org in ("ordererorg", "org1", "org2"):
         assert any(line.startswith(f"FAIL  workloads {org} ") for line in lines), out
     assert "StatefulSet smokenet-org1/peer0 0/1 ready" in out
     assert "StatefulSet smokenet-ordererorg/orderer2 0/1 ready" in out
     assert "no pod exists in smokenet-org1" in out
-    boot = next(line for line in lines if line.startswith("FAIL  bootstrap job"))
-    assert "smokenet-toolbox/bootstrap-" in boot and "is pending" in boot
     for org in ("org1", "org2"):
         skip = next(line for line in lines if line.startswith(f"SKIP  helm test {org}"))
         assert skip.endswith("peers not ready: peer0, peer1")
     assert not any("helm test ordererorg" in line for line in lines)  # no peers, no test
-    assert lines[-1].startswith("smoke smokenet (kubernetes): FAILED: 4 failed, 2 skipped in ")
+    sick = next(line for line in lines if line.startswith("FAIL  nodes healthy"))
+    assert sick.endswith(f"7 of 7 node(s) not healthy: {', '.join(NODES)}")
+    for name in ("channel membership", "probe chaincode"):
+        skip = next(line for line in lines if line.startswith(f"SKIP  {name}"))
+        assert skip.endswith("nodes are not healthy")
+    verdicts = [re.match(r"(PASS|FAIL|SKIP)  (.+?) +\d+\.\d\ds", line) for line in lines]
+    assert [m[2] for m in verdicts if m] == CHECKS  # in order
+    assert lines[-1].startswith("smoke smokenet (kubernetes): FAILED: 4 failed, 4 skipped in ")
+    plan = planning.build(topology.load(deployed).network)
+    assert not fabric_steps.probe_marker(plan).exists()  # the probe was never deployed
 
 
 @pytest.mark.kube
@@ -278,24 +325,18 @@ def test_smoke_json_shape(
     assert code == 1
     data: dict[str, Any] = json.loads(out)  # stdout is exactly one JSON document
     assert (data["network"], data["target"], data["passed"]) == ("smokenet", "kubernetes", False)
-    assert data["counts"] == {"passed": 0, "failed": 4, "skipped": 2}
-    names = [c["name"] for c in data["checks"]]
-    assert names == [
-        "workloads ordererorg",
-        "workloads org1",
-        "workloads org2",
-        "bootstrap job",
-        "helm test org1",
-        "helm test org2",
-    ]
+    assert data["counts"] == {"passed": 0, "failed": 4, "skipped": 4}
+    assert data["load"] == []
+    assert [c["name"] for c in data["checks"]] == CHECKS
     for check in data["checks"]:
         assert set(check) == {"name", "status", "passed", "seconds", "message", "hint"}
         assert check["passed"] is False
         assert check["seconds"] >= 0
         assert check["hint"] or check["status"] == "skipped"
-    boot = data["checks"][3]
-    assert boot["status"] == "failed" and "pending" in boot["message"]
-    assert "kubectl -n smokenet-toolbox" in boot["hint"]
+    healthy = data["checks"][5]
+    assert healthy["status"] == "failed" and healthy["message"].startswith("7 of 7 node(s)")
+    assert healthy["seconds"] < FAST
+    assert {c["status"] for c in data["checks"][6:]} == {"skipped"}
 
 
 @pytest.mark.kube
@@ -306,18 +347,84 @@ def test_smoke_of_a_network_never_deployed(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """No namespace, no release, no crypto tree: every check says so, and smoke creates
+    nothing (no namespace, no probe, no local state)."""
+    from kubernetes import client
+
     path = two_orgs_copy(tmp_path, "ghostnet")
+    plan = planning.build(topology.load(path).network)
     code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "-o", "json"))
     assert code == 1, err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert list(checks) == CHECKS
     org1 = checks["workloads org1"]
     assert (
         "missing: StatefulSet ghostnet-org1/peer0, StatefulSet ghostnet-org1/peer1"
         in (org1["message"])
     )
     assert "baas up" in org1["hint"]
-    assert checks["bootstrap job"]["message"] == "no bootstrap Job exists in ghostnet-toolbox"
-    assert checks["helm test org1"]["status"] == "skipped"
+    assert checks["helm test org1"] == {
+        "name": "helm test org1",
+        "status": "skipped",
+        "passed": False,
+        "seconds": 0.0,
+        "message": "peers not ready: peer0, peer1",
+        "hint": "",
+    }
+    assert checks["nodes healthy"]["status"] == "failed"
+    assert checks["nodes healthy"]["message"].startswith("7 of 7 node(s) not healthy")
+    assert checks["probe chaincode"]["status"] == "skipped"
+    api = kube_cluster.api_client()
+    try:
+        namespaces = {n.metadata.name for n in client.CoreV1Api(api).list_namespace().items}
+    finally:
+        api.close()
+    assert not {n for n in namespaces if n.startswith("ghostnet")}
+    assert not fabric_steps.state_dir(plan).exists()
+    assert not crypto_dir(plan.network).exists()
+
+
+@pytest.mark.kube
+def test_port_forward_to_a_pod_that_cannot_answer_fails_at_once(api: Any, deployed: Path) -> None:
+    """What "nodes healthy" meets on this server: a forwarded connection to a pod that does not
+    exist, or that exists but was never scheduled, is closed at once, and the forwarder keeps
+    the API server's reason."""
+    from kubernetes import client
+
+    namespace = "smokenet-org1"
+    restricted = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }  # the namespace enforces the restricted Pod Security Standard
+    pod = {
+        "metadata": {"name": "unscheduled-0"},
+        "spec": {
+            "containers": [
+                {"name": "c", "image": "registry.invalid/none", "securityContext": restricted}
+            ]
+        },
+    }
+    client.CoreV1Api(api).create_namespaced_pod(namespace, pod)
+    try:
+        for name, reason in (
+            ("peer0-0", 'HTTP 404: pods "peer0-0" not found'),
+            ("unscheduled-0", "does not have a host assigned"),
+        ):
+            with PortForwarder(api) as forwarder:
+                local = forwarder.endpoint(PodPort(namespace, name, 9443))
+                started = time.monotonic()
+                with socket.create_connection((local.host, local.port), timeout=FAST) as conn:
+                    conn.settimeout(FAST)
+                    assert conn.recv(1) == b""  # closed, not left hanging
+                assert time.monotonic() - started < FAST / 2
+                assert forwarder.last_error.startswith(
+                    f"port-forward to {namespace}/{name}:9443 failed: "
+                )
+                assert reason in forwarder.last_error, forwarder.last_error
+    finally:
+        client.CoreV1Api(api).delete_namespaced_pod("unscheduled-0", namespace)
 
 
 @pytest.mark.kube
@@ -344,14 +451,9 @@ def test_helm_test_failure_carries_helms_message_and_pod_state(
 
 
 def _play_the_controllers(cluster: KubeCluster, plan: planning.Plan) -> None:
-    """Write what a kubelet and the Job controller would: every StatefulSet of the network has
-    its replica ready, and the bootstrap Job completed (status subresources, real server)."""
-    import datetime as dt
-
+    """Write what a kubelet would report: every StatefulSet of the network has its replica
+    ready (status subresources, real server). Still no pod exists."""
     from kubernetes import client
-
-    from baas.runtimes.kubernetes import bootstrap
-    from baas.runtimes.kubernetes.namespaces import toolbox_namespace
 
     api = cluster.api_client()
     try:
@@ -369,56 +471,43 @@ def _play_the_controllers(cluster: KubeCluster, plan: planning.Plan) -> None:
                 apps.patch_namespaced_stateful_set_status(
                     sts.metadata.name, org.namespace, {"status": ready}
                 )
-        batch = client.BatchV1Api(api)
-        namespace = toolbox_namespace(plan)
-        job = bootstrap.bootstrap_status(api, plan).job
-        assert job is not None
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        conditions = [
-            {"type": kind, "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
-            for kind in ("SuccessCriteriaMet", "Complete")
-        ]
-        batch.patch_namespaced_job_status(
-            job,
-            namespace,
-            {
-                "status": {
-                    "startTime": now,
-                    "completionTime": now,
-                    "succeeded": 1,
-                    "conditions": conditions,
-                }
-            },
-        )
     finally:
         api.close()
 
 
 @pytest.mark.kube
-def test_helm_test_runs_once_workloads_and_bootstrap_pass(
+def test_helm_test_runs_once_workloads_pass(
     kube_cluster: KubeCluster,
     helm_binary: Path,
     home: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """With the workloads' and the Job's status written as the missing controllers would, the
-    first four checks pass and helm test really runs for each peer organisation (and fails:
-    its test pods can never run here)."""
+    """With the workloads' status written as the missing kubelet would, the workloads checks
+    pass and helm test really runs for each peer organisation (and fails: its test pods can
+    never run here); the nodes' pods still do not exist, so "nodes healthy" fails at once and
+    the probe is not deployed."""
     path = two_orgs_copy(tmp_path, "readynet")
     kube = kube_args(kube_cluster)
     assert main(["up", str(path), *kube, "--no-wait"]) == 0
-    _play_the_controllers(kube_cluster, planning.build(topology.load(path).network))
+    plan = planning.build(topology.load(path).network)
+    _play_the_controllers(kube_cluster, plan)
     capsys.readouterr()
     code, out, err = _baas(capsys, *_smoke_args(kube_cluster, path, "--timeout", "1", "-o", "json"))
     assert code == 1, err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
-    for name in ("workloads ordererorg", "workloads org1", "workloads org2", "bootstrap job"):
+    assert list(checks) == CHECKS
+    for name in ("workloads ordererorg", "workloads org1", "workloads org2"):
         assert checks[name]["status"] == "passed", checks[name]
     assert "StatefulSet peer0" in checks["workloads org1"]["message"]
-    assert checks["bootstrap job"]["message"].endswith("succeeded")
     for org in ("org1", "org2"):
         test = checks[f"helm test {org}"]
         assert test["status"] == "failed"
         assert f"helm test readynet-{org}/{org} failed" in test["message"]
         assert "timed out waiting for the condition" in test["message"]
+    healthy = checks["nodes healthy"]
+    assert healthy["status"] == "failed"
+    assert healthy["message"] == f"7 of 7 node(s) not healthy: {', '.join(NODES)}"
+    assert healthy["seconds"] < FAST
+    assert checks["probe chaincode"]["message"] == "nodes are not healthy"
+    assert not fabric_steps.probe_marker(plan).exists()

@@ -2,10 +2,12 @@
 start, so "objects applied" is tested here and "workloads ready" must time out clearly).
 
 Covers: namespaces, NetworkPolicies, Secrets, Helm releases and workload objects read back;
+`--no-wait` says the channel and chaincode steps were skipped (they need running nodes);
 re-running changes nothing (resourceVersions and release revisions unchanged); `--wait` fails
-with a message naming the workloads; `down --purge` removes everything; and, with the Vault
-store, the organisation's Kubernetes-auth role works through the API server's real TokenReview
-while another organisation's service account is refused.
+with a message naming the workloads, before any channel step; `down --purge` removes
+everything, the local channel state included; and, with the Vault store, the organisation's
+Kubernetes-auth role works through the API server's real TokenReview while another
+organisation's service account is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pytest
 import topology
 from baas import plan as planning
 from baas.cli.app import main
+from baas.home import crypto_dir
+from baas.runtimes.kubernetes import fabric_steps
 from baas.runtimes.kubernetes.namespaces import namespace_manifests
 from baas.runtimes.kubernetes.policies import network_policies
 from tests.support.kubeapi import KubeCluster
@@ -96,7 +100,9 @@ def test_up_applies_every_object(
 ) -> None:
     code, text = _baas(capsys, "up", str(TWO_ORGS), *kube_args(kube_cluster), "--no-wait")
     assert code == 0, text
+    assert "channels and chaincode were not ensured (--no-wait)" in text
     plan = _plan(TWO_ORGS)
+    assert not fabric_steps.state_dir(plan).exists()  # no channel step ran
     from kubernetes import client
 
     api = kube_cluster.api_client()
@@ -144,6 +150,14 @@ def test_second_up_changes_nothing(
         o.name: _helm_releases(kube_cluster, helm_binary, o.namespace)[0]["revision"]
         for o in plan.orgs
     } == revisions
+    code = main(["up", str(TWO_ORGS), *kube_args(kube_cluster), "--no-wait", "-o", "json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    data = json.loads(out)  # stdout is the one JSON document
+    assert (data["kind"], data["target"], data["changed"]) == ("UpResult", "kubernetes", False)
+    assert data["network"] == [] and data["workloads"] == []
+    assert data["networkSkipped"].startswith("channels and chaincode were not ensured")
+    assert "run `baas up` again once the pods are ready" in data["networkSkipped"]
 
 
 def test_waiting_without_nodes_names_the_workloads(
@@ -154,6 +168,9 @@ def test_waiting_without_nodes_names_the_workloads(
     assert "workloads are not ready" in text
     assert "StatefulSet supplychain-org1/" in text
     assert "Traceback" not in text
+    # the channel steps need ready nodes: none was attempted
+    assert "not ensured" not in text
+    assert not fabric_steps.state_dir(_plan(TWO_ORGS)).exists()
 
 
 def test_status_reports_workloads(
@@ -163,6 +180,7 @@ def test_status_reports_workloads(
     assert code == 0, text
     data = json.loads(text[text.index("{") :])
     assert (data["kind"], data["target"]) == ("Status", "kubernetes")
+    assert {"namespaces", "workloads"} <= set(data) and "bootstrap" not in data
     assert all(data["namespaces"].values())
     assert {w["ready"] for w in data["workloads"]} == {0}
 
@@ -170,9 +188,16 @@ def test_status_reports_workloads(
 def test_down_purge_removes_everything(
     kube_cluster: KubeCluster, helm_binary: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    plan = _plan(TWO_ORGS)
+    kept = fabric_steps.state_dir(plan)  # what channel steps and smoke leave on this machine
+    fabric_steps.probe_marker(plan).parent.mkdir(parents=True)
+    fabric_steps.probe_marker(plan).touch()
+    (kept / "mychannel.block").write_bytes(b"genesis")
     code, text = _baas(capsys, "down", str(TWO_ORGS), *kube_args(kube_cluster), "--purge")
     assert code == 0, text
-    plan = _plan(TWO_ORGS)
+    assert f"removed {kept}" in text
+    assert not kept.exists()
+    assert crypto_dir(plan.network).is_dir()  # the PKI tree is not the cluster's: it stays
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 

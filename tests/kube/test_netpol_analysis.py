@@ -2,10 +2,16 @@
 
 For every example (and a topology whose organisations share no channel), nca computes the
 pod-to-pod connectivity over a synthetic cluster: one pod per node, chaincode server and
-``helm test`` pod (with the chart's labels), an admin Job in the toolbox, a scraper in a
-``baas.io/monitoring=true`` namespace, kube-dns, and intruders (an unlabelled pod in an org
-namespace, a pod in ``default`` wearing the peer labels). Its answer is compared, pair by pair
-and port by port, with the EXPECTED matrices written below by hand.
+``helm test`` pod (with the chart's labels), a scraper in a ``baas.io/monitoring=true``
+namespace, kube-dns, and intruders (an unlabelled pod in an org namespace, a pod in ``default``
+wearing the peer labels, and in the toolbox a former admin Job and a pod wearing the peer
+labels: the toolbox runs nothing any more, so whatever is started there must reach nothing). Its
+answer is compared, pair by pair and port by port, with the EXPECTED matrices written below by
+hand.
+
+No pod gets an administrator's access: baas's admin client port-forwards through the API server
+(RBAC, :mod:`baas.runtimes.kubernetes.rbac`), which NetworkPolicies never see; in particular
+nothing at all reaches an orderer's admin port 7053.
 """
 
 from __future__ import annotations
@@ -57,9 +63,11 @@ PROBES: tuple[tuple[int, str], ...] = (
 Rule = tuple[str, str, str]
 
 
-def _common(net: str) -> list[Rule]:
+def _common(net: str, orgs: str) -> list[Rule]:
+    """DNS from every pod of the organisation namespaces ``<net>-<orgs>`` (an fnmatch pattern;
+    not the toolbox), and the monitoring scrapes."""
     return [
-        (f"{net}-*/*", "kube-system/coredns", "53 53/UDP"),
+        (f"{net}-{orgs}/*", "kube-system/coredns", "53 53/UDP"),
         ("monitoring/prometheus", f"{net}-*/peer*", "9443"),
         ("monitoring/prometheus", f"{net}-*/orderer*", "9443"),
     ]
@@ -68,7 +76,7 @@ def _common(net: str) -> list[Rule]:
 def _two_peer_orgs(net: str) -> list[Rule]:
     """two-orgs.yaml and bft.yaml: ordererorg orders mychannel of org1 and org2 (+ chaincode)."""
     return [
-        *_common(net),
+        *_common(net, "or[dg]*"),
         (f"{net}-org1/peer*", f"{net}-org1/peer*", "7051"),
         (f"{net}-org2/peer*", f"{net}-org2/peer*", "7051"),
         (f"{net}-org1/peer*", f"{net}-org2/peer*", "7051"),
@@ -80,8 +88,6 @@ def _two_peer_orgs(net: str) -> list[Rule]:
         (f"{net}-org1/helm-test", f"{net}-org1/peer*", "7051 9443"),
         (f"{net}-org2/helm-test", f"{net}-org2/peer*", "7051 9443"),
         (f"{net}-ordererorg/helm-test", f"{net}-ordererorg/orderer*", "7050 9443"),
-        (f"{net}-toolbox/admin-job", f"{net}-org[12]/peer*", "7051"),
-        (f"{net}-toolbox/admin-job", f"{net}-ordererorg/orderer*", "7050 7053"),
     ]
 
 
@@ -89,15 +95,13 @@ EXPECTED: dict[str, list[Rule]] = {
     "two-orgs": _two_peer_orgs("supplychain"),
     "bft": _two_peer_orgs("bftnet"),
     "minimal": [
-        *_common("minimal"),
+        *_common("minimal", "org1"),
         ("minimal-org1/peer0", "minimal-org1/orderer0", "7050"),
         ("minimal-org1/helm-test", "minimal-org1/peer0", "7051 9443"),
         ("minimal-org1/helm-test", "minimal-org1/orderer0", "7050 9443"),
-        ("minimal-toolbox/admin-job", "minimal-org1/peer0", "7051"),
-        ("minimal-toolbox/admin-job", "minimal-org1/orderer0", "7050 7053"),
     ],
     "islands": [
-        *_common("islands"),
+        *_common("islands", "[!t]*"),
         ("islands-a/peer0", "islands-ord1/orderer0", "7050"),
         ("islands-b/peer0", "islands-ord[12]/orderer0", "7050"),
         ("islands-ord1/orderer0", "islands-ord2/orderer0", "7055"),
@@ -106,8 +110,6 @@ EXPECTED: dict[str, list[Rule]] = {
         ("islands-b/helm-test", "islands-b/peer0", "7051 9443"),
         ("islands-ord1/helm-test", "islands-ord1/orderer0", "7050 9443"),
         ("islands-ord2/helm-test", "islands-ord2/orderer0", "7050 9443"),
-        ("islands-toolbox/admin-job", "islands-[ab]/peer0", "7051"),
-        ("islands-toolbox/admin-job", "islands-ord[12]/orderer0", "7050 7053"),
     ],
 }
 
@@ -179,6 +181,7 @@ def synthetic_cluster(plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
         _pod("default", "intruder", {"app": "intruder"}),
         _pod("default", "fake-peer", chart_labels(plan, "org1", "peer")),
         _pod(toolbox, "admin-job", {"app.kubernetes.io/name": "baas-admin"}),
+        _pod(toolbox, "fake-peer", chart_labels(plan, "org1", "peer")),
     ]
     for org in plan.orgs:
         for node in org.nodes:
@@ -307,13 +310,31 @@ def test_channel_peers_reach_its_orderers(analyse: Any) -> None:
                 assert not a.allows(peer, orderer, 7053)
 
 
-def test_only_the_toolbox_reaches_the_orderer_admin_port(analyse: Any) -> None:
+def test_no_pod_reaches_an_orderer_admin_port(analyse: Any) -> None:
+    """Channel participation (7053) is for the admin route only: port-forward, i.e. RBAC."""
     for name in EXPECTED:
         a: Analysis = analyse(name)
-        toolbox = f"{a.plan.network}-toolbox/"
-        for orderer in a.matching("*/orderer*"):
+        orderers = a.matching(f"{a.plan.network}-*/orderer*")
+        assert len(orderers) == sum(len(o.orderers) for o in a.plan.orgs)
+        for orderer in orderers:
             reach = {src for src in a.pods if src != orderer and a.allows(src, orderer, 7053)}
-            assert reach == {f"{toolbox}admin-job"}, (orderer, reach)
+            assert reach == set(), (orderer, reach)
+
+
+def test_the_toolbox_reaches_nothing_and_nothing_reaches_it(analyse: Any) -> None:
+    """The toolbox runs no pods since admin Jobs were retired: a pod started there (even one
+    wearing the peer labels) gets no connection at all, not even DNS, and none is made to it."""
+    for name in EXPECTED:
+        a: Analysis = analyse(name)
+        box = a.matching(f"{a.plan.network}-toolbox/*")
+        assert len(box) == 2
+        for pod in box:
+            for other in a.pods:
+                if other == pod:
+                    continue
+                for port, proto in PROBES:
+                    assert not a.allows(pod, other, port, proto), (pod, other, port, proto)
+                    assert not a.allows(other, pod, port, proto), (other, pod, port, proto)
 
 
 def test_monitoring_reaches_operations_but_other_orgs_do_not(analyse: Any) -> None:

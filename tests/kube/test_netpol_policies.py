@@ -103,13 +103,11 @@ def test_two_orgs_policy_names() -> None:
         ("ordererorg", "orderer-from-monitoring"),
         ("ordererorg", "orderer-from-peers-org1"),
         ("ordererorg", "orderer-from-peers-org2"),
-        ("ordererorg", "orderer-from-toolbox"),
         ("ordererorg", "same-org-orderer"),
         ("ordererorg", "same-org-test"),
         ("org1", "allow-dns"),
         ("org1", "default-deny"),
         ("org1", "peer-from-monitoring"),
-        ("org1", "peer-from-toolbox"),
         ("org1", "peer-gossip-org2"),
         ("org1", "peer-to-orderers-ordererorg"),
         ("org1", "same-org-chaincode"),
@@ -118,29 +116,26 @@ def test_two_orgs_policy_names() -> None:
         ("org2", "allow-dns"),
         ("org2", "default-deny"),
         ("org2", "peer-from-monitoring"),
-        ("org2", "peer-from-toolbox"),
         ("org2", "peer-gossip-org1"),
         ("org2", "peer-to-orderers-ordererorg"),
         ("org2", "same-org-chaincode"),
         ("org2", "same-org-peer"),
         ("org2", "same-org-test"),
-        ("toolbox", "allow-dns"),
         ("toolbox", "default-deny"),
-        ("toolbox", "toolbox-to-ordererorg"),
-        ("toolbox", "toolbox-to-org1"),
-        ("toolbox", "toolbox-to-org2"),
     ]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_default_deny_and_dns_everywhere(path: Path) -> None:
+def test_default_deny_everywhere_and_dns_in_org_namespaces(path: Path) -> None:
     plan = plan_of(path)
     docs = by_key(policies.network_policies(plan))
     for ns in ns_mod.namespace_manifests(plan):
         name = ns["metadata"]["name"]
         deny = docs[(name, "default-deny")]["spec"]
         assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-        dns = docs[(name, "allow-dns")]["spec"]
+    assert {n for n, _ in docs} == {o.namespace for o in plan.orgs} | {f"{plan.network}-toolbox"}
+    for org in plan.orgs:
+        dns = docs[(org.namespace, "allow-dns")]["spec"]
         assert dns["podSelector"] == {} and dns["policyTypes"] == ["Egress"]
         assert dns["egress"] == [
             {
@@ -191,36 +186,71 @@ def test_peer_to_orderers_policy() -> None:
     ingress = docs[("supplychain-ordererorg", "orderer-from-peers-org1")]["spec"]
     assert ingress["policyTypes"] == ["Ingress"]
     assert ingress["ingress"][0]["ports"] == [{"port": 7050, "protocol": "TCP"}]
-    admin = docs[("supplychain-ordererorg", "orderer-from-toolbox")]["spec"]
-    assert admin["ingress"] == [
-        {
-            "from": [
-                {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": "supplychain-toolbox"}
-                    }
-                }
-            ],
-            "ports": [{"port": 7050, "protocol": "TCP"}, {"port": 7053, "protocol": "TCP"}],
-        }
-    ]
 
 
-def test_only_toolbox_rules_mention_the_admin_port() -> None:
-    for path in EXAMPLES:
-        plan = plan_of(path)
-        for doc in policies.network_policies(plan):
-            for rule in doc["spec"].get("ingress", []):
-                if {"port": 7053, "protocol": "TCP"} in rule["ports"]:
-                    assert rule["from"] == [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {
-                                    "kubernetes.io/metadata.name": f"{plan.network}-toolbox"
-                                }
-                            }
-                        }
-                    ]
+@pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "islands")
+def test_no_rule_opens_the_admin_port_or_involves_the_toolbox(path: Path | None) -> None:
+    """The orderer admin port 7053 is reached by port-forward (RBAC) only: no rule names it,
+    every rule names its ports (a rule without ports would open all of them), and no rule
+    admits or targets the toolbox namespace."""
+    plan = plan_of(path) if path else plan_text(ISLANDS)
+    toolbox = f"{plan.network}-toolbox"
+    for doc in policies.network_policies(plan):
+        spec = doc["spec"]
+        if doc["metadata"]["namespace"] == toolbox:
+            assert doc["metadata"]["name"] == "default-deny"
+        for rule in [*spec.get("ingress", []), *spec.get("egress", [])]:
+            assert rule["ports"], doc["metadata"]
+            assert all(p["port"] != 7053 for p in rule["ports"]), doc["metadata"]
+            for peer in rule.get("from", rule.get("to", [])):
+                selector = peer.get("namespaceSelector", {}).get("matchLabels", {})
+                assert selector.get("kubernetes.io/metadata.name") != toolbox, doc["metadata"]
+                assert "baas.io/role" not in selector
+    assert all(7053 not in {p.number for p in f.ports} for f in policies.flows(plan))
+
+
+def test_a_flow_opening_the_admin_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """flows() checks its invariant: were a rule to open 7053, generation fails loudly."""
+    plan = plan_of(REPO / "examples" / "minimal.yaml")
+    real = policies._same_org_flows
+
+    def with_admin(org: Any, *, runs_chaincode: bool) -> list[policies.Flow]:
+        out = real(org, runs_chaincode=runs_chaincode)
+        return [
+            policies.Flow(
+                f.src,
+                f.dst,
+                (*f.ports, policies.Port(7053)),
+                f.purpose,
+                f.ingress_policy,
+                f.egress_policy,
+            )
+            for f in out
+        ]
+
+    monkeypatch.setattr(policies, "_same_org_flows", with_admin)
+    with pytest.raises(AssertionError, match="admin port"):
+        policies.network_policies(plan)
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "islands")
+def test_retired_toolbox_policies_are_listed_for_deletion(path: Path | None) -> None:
+    """What earlier releases wrote for the admin Jobs: never generated again, all listed."""
+    plan = plan_of(path) if path else plan_text(ISLANDS)
+    retired = policies.retired_network_policies(plan)
+    keys = [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in retired]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert not set(keys) & set(by_key(policies.network_policies(plan)))
+    toolbox = f"{plan.network}-toolbox"
+    assert (toolbox, "allow-dns") in keys
+    for org in plan.orgs:
+        assert (toolbox, f"toolbox-to-{org.name}") in keys
+        if org.peers:
+            assert (org.namespace, "peer-from-toolbox") in keys
+        if org.orderers:
+            assert (org.namespace, "orderer-from-toolbox") in keys
+    for doc in retired:
+        assert doc["apiVersion"] == "networking.k8s.io/v1" and doc["kind"] == "NetworkPolicy"
 
 
 def test_no_shared_channel_means_no_gossip_policy() -> None:
@@ -351,8 +381,9 @@ def test_matrix_markdown() -> None:
         "| `supplychain-org1` peers | `supplychain-ordererorg` orderers | 7050/TCP | "
         "broadcast, deliver |"
     ) in lines
+    assert not any("toolbox" in line or "7053" in line for line in lines)
     assert (
-        "| `supplychain-toolbox` (any pod) | `supplychain-ordererorg` orderers | "
-        "7050/TCP, 7053/TCP | channel config, lifecycle, channel participation |"
+        "| namespaces labelled `baas.io/monitoring=true` | `supplychain-ordererorg` orderers | "
+        "9443/TCP | metrics, health |"
     ) in lines
     assert not any("org2` peers | `supplychain-org1` chaincode servers" in line for line in lines)

@@ -1,8 +1,8 @@
 """configtx.yaml generated from every example: parsed back with yaml and checked against the
 fabric-samples test-network layout (etcdraft and BFT).
 
-Most tests use the Kubernetes addresses and toolbox paths (what the toolbox Job gets, which
-must not change); the last ones prove configtx takes every address and path from its arguments.
+Most tests use the Kubernetes addresses and the fixed file layout of :class:`_Files`; the last
+ones prove configtx takes every address and path from its arguments.
 """
 
 from __future__ import annotations
@@ -21,11 +21,27 @@ from baas.addressing import Endpoint
 from baas.errors import UsageError
 from baas.network import configtx
 from baas.plan import ChaincodePlan, NodePlan, OrgPlan
-from baas.runtimes.kubernetes import toolbox_layout as layout
 from baas.runtimes.kubernetes.addresses import KubernetesAddresses
 
 KUBE = KubernetesAddresses()
-TOOLBOX = layout.ToolboxFiles()
+CRYPTO_DIR = "/etc/baas/crypto"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Files:
+    """A fixed :class:`baas.network.configtx.ConfigtxFiles` layout under :data:`CRYPTO_DIR`."""
+
+    def org_msp_dir(self, org: OrgPlan) -> str:
+        return f"{CRYPTO_DIR}/{org.name}/msp"
+
+    def orderer_tls_cert(self, node: NodePlan) -> str:
+        return f"{CRYPTO_DIR}/{node.org}/orderers/{node.name}/tls/server.crt"
+
+    def orderer_sign_cert(self, node: NodePlan) -> str:
+        return f"{CRYPTO_DIR}/{node.org}/orderers/{node.name}/msp/signcerts/cert.pem"
+
+
+TOOLBOX = _Files()
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -87,7 +103,7 @@ def test_organizations_msp_dirs_policies_endpoints_anchors(example: Path) -> Non
     for org in plan.orgs:
         entry = orgs[org.msp_id]
         assert entry["Name"] == org.msp_id
-        assert entry["MSPDir"] == f"{layout.CRYPTO_DIR}/{org.name}/msp"
+        assert entry["MSPDir"] == f"{CRYPTO_DIR}/{org.name}/msp"
         rules = {k: v["Rule"] for k, v in entry["Policies"].items()}
         assert all(v["Type"] == "Signature" for v in entry["Policies"].values())
         assert rules["Admins"] == f"OR('{org.msp_id}.admin')"
@@ -142,8 +158,8 @@ def test_etcdraft_consenters(example: Path) -> None:
             {
                 "Host": _host(n.namespace, n.service),
                 "Port": 7055,  # the chart's separate cluster listener
-                "ClientTLSCert": cert.format(layout.CRYPTO_DIR, n.org, n.name),
-                "ServerTLSCert": cert.format(layout.CRYPTO_DIR, n.org, n.name),
+                "ClientTLSCert": cert.format(CRYPTO_DIR, n.org, n.name),
+                "ServerTLSCert": cert.format(CRYPTO_DIR, n.org, n.name),
             }
             for n in nodes
         ]
@@ -165,7 +181,7 @@ def test_bft_profile() -> None:
     assert [m["ID"] for m in mapping] == [1, 2, 3, 4]
     for entry, index in zip(mapping, range(4), strict=True):
         name = f"orderer{index}"
-        base = f"{layout.CRYPTO_DIR}/ordererorg/orderers/{name}"
+        base = f"{CRYPTO_DIR}/ordererorg/orderers/{name}"
         assert entry == {
             "ID": index + 1,
             "Host": f"{name}.bftnet-ordererorg.svc.cluster.local",

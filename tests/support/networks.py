@@ -45,14 +45,27 @@ def vault_env(bao: OpenBao) -> Iterator[None]:
         yield
 
 
+NOT_STARTED = "after the nodes start"
+"""Why ``baas plan`` cannot read the channels of a cluster whose pods do not run."""
+
+
+def channel_lines(plan: Any, why: str = NOT_STARTED) -> set[tuple[str, ...]]:
+    """What :func:`pending_changes` holds for each channel of ``plan`` (a
+    :class:`baas.plan.Plan`) that ``up`` has still to create and join, and ``why`` plan says
+    so (nodes not started, no crypto tree, no Fabric binaries)."""
+    return {("channel", f"channel {c.name}: create and join ({why})") for c in plan.channels}
+
+
 def pending_changes(changes: dict[str, Any]) -> set[tuple[str, ...]]:
     """``(kind, namespace/name, action, fields or reasons...)`` of everything a
-    ``baas plan --target kubernetes -o json`` change list would change."""
+    ``baas plan --target kubernetes -o json`` change list would change; each channel line as
+    ``("channel", line)``."""
     found: set[tuple[str, ...]] = {
         (o["kind"], f"{o['namespace'] or ''}/{o['name']}", o["action"], *o["fields"])
-        for o in changes["objects"] + changes["bootstrap"]
+        for o in changes["objects"]
         if o["action"] != "unchanged"
     }
+    found |= {("channel", line) for line in changes["channels"]}
     found |= {
         ("release", f"{r['namespace']}/{r['name']}", r["action"], *r["reasons"])
         for r in changes["releases"]

@@ -1,4 +1,11 @@
-"""Namespaces of a network: one per organisation, plus the toolbox where baas's admin Jobs run.
+"""Namespaces of a network: one per organisation, plus the toolbox, baas's own namespace.
+
+The toolbox (``<network>-toolbox``) holds what baas itself needs inside the cluster and belongs
+to no organisation: today the Vault TokenReview reviewer ServiceAccount
+(:mod:`baas.runtimes.kubernetes.vault_auth`). It runs no pods and no admin traffic comes from it:
+baas's admin client reaches the nodes from the administrator's machine through ``pods/portforward``
+(:mod:`baas.runtimes.kubernetes.admin_route`, gated by RBAC, see
+:mod:`baas.runtimes.kubernetes.rbac`), and its NetworkPolicies leave it ``default-deny`` only.
 
 Pure functions over the :class:`baas.plan.Plan`; the returned manifests are plain dicts ready for
 ``kubectl apply`` / the Kubernetes client. Every namespace enforces the Pod Security Admission
@@ -56,8 +63,8 @@ PSA_LABELS: dict[str, str] = {
 
 
 def toolbox_namespace(plan: Plan) -> str:
-    """``<network>-toolbox``: the namespace where baas's admin Jobs (channel joins, chaincode
-    lifecycle) run.
+    """``<network>-toolbox``: baas's own namespace (the Vault reviewer ServiceAccount), shared by
+    no organisation and running no pods.
 
     Raises :class:`UsageError` when an organisation is itself called ``toolbox``, since its
     namespace would be the same.

@@ -6,9 +6,8 @@ reading only:
 * PKI: the identities ``pki.generate`` would issue or re-issue (:func:`pki.preview_generate`,
   the same checks as ``generate``, on the tree as it is; a missing tree means "every identity").
 * Namespaces, NetworkPolicies (plus ``allow-vault`` egress and the TokenReview service account
-  in Vault mode), identity Secrets (Kubernetes mode) and the toolbox Secret, ConfigMap and Job:
-  server-side apply dry runs compared with the live objects
-  (:mod:`baas.runtimes.kubernetes.diffing`).
+  in Vault mode) and identity Secrets (Kubernetes mode): server-side apply dry runs compared
+  with the live objects (:mod:`baas.runtimes.kubernetes.diffing`).
   Objects whose content depends on credentials not issued yet are ``create`` when absent and
   ``update`` otherwise.
 * Vault mode: each identity's KV record compared with the tree (``VaultStore.would_change``).
@@ -16,6 +15,9 @@ reading only:
   ``ensure_release`` decides; a release stuck in ``pending-*`` is reported as healed first. The
   values carry each node's certificate digest (:mod:`pki.digests`), so a renewed
   certificate shows as an upgrade of its organisation's release (``values peers``/``orderers``).
+* Channels: when the network's nodes run, each channel's pending config changes, field by field,
+  read through the admin route (:func:`baas.runtimes.kubernetes.fabric_steps.pending_changes`,
+  the decision ``up`` acts on); otherwise ``create and join``.
 
 Nothing is written: not the crypto tree, not the cluster (dry runs never reach etcd), not
 Vault, not Helm's release history. Only names, actions and *field names* are reported — never a
@@ -27,16 +29,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pki
 from baas.errors import OperationError
-from baas.network import configtx, packaging
+from baas.fabric.binaries import FabricInstall
+from baas.network.crypto import CryptoTree
 from baas.plan import Plan, pki_org_specs_from_plan
-from baas.runtimes.kubernetes import bootstrap as boot
-from baas.runtimes.kubernetes.addresses import KubernetesAddresses
+from baas.runtimes.kubernetes import fabric_steps
+from baas.runtimes.kubernetes.admin_route import open_access
 from baas.runtimes.kubernetes.cluster import api_client
 from baas.runtimes.kubernetes.diffing import (
     ObjectDiff,
@@ -48,9 +51,9 @@ from baas.runtimes.kubernetes.diffing import (
 from baas.runtimes.kubernetes.helm import CHART_DIR
 from baas.runtimes.kubernetes.namespaces import namespace_manifests, toolbox_namespace
 from baas.runtimes.kubernetes.policies import network_policies, vault_egress_policies
+from baas.runtimes.kubernetes.readiness import workload_status
 from baas.runtimes.kubernetes.releases import chart_digest, helm_client, helm_error
 from baas.runtimes.kubernetes.runtime import KubeOptions, helm_settings, release_values
-from baas.runtimes.kubernetes.toolbox_layout import ToolboxFiles
 from baas.runtimes.kubernetes.values import release_name
 from baas.runtimes.kubernetes.vault_auth import reviewer_manifests
 from baas.secrets.kubernetes import build_secrets, org_namespace, secret_names
@@ -147,10 +150,10 @@ class ChangePlan:
     objects: list[ObjectDiff] = field(default_factory=list)
     vault: list[VaultDiff] = field(default_factory=list)
     releases: list[ReleaseDiff] = field(default_factory=list)
-    bootstrap: list[ObjectDiff] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
 
     def _actions(self) -> list[PlannedAction]:
-        objects = self.objects + self.bootstrap
+        objects = self.objects
         return (
             [o.action for o in objects]
             + [v.action for v in self.vault]
@@ -167,7 +170,11 @@ class ChangePlan:
     @property
     def changed(self) -> bool:
         """True when ``up`` would change anything (PKI included)."""
-        return bool(self.issues) or any(a != "unchanged" for a in self._actions())
+        return (
+            bool(self.issues)
+            or bool(self.channels)
+            or any(a != "unchanged" for a in self._actions())
+        )
 
     def summary_line(self) -> str:
         s = self.summary()
@@ -190,7 +197,7 @@ class ChangePlan:
         lines += [str(o) for o in self.objects]
         lines += [str(v) for v in self.vault]
         lines += [str(r) for r in self.releases]
-        lines += [str(o) for o in self.bootstrap]
+        lines += self.channels
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,7 +209,7 @@ class ChangePlan:
             "objects": [o.to_dict() for o in self.objects],
             "vault": [v.to_dict() for v in self.vault],
             "releases": [r.to_dict() for r in self.releases],
-            "bootstrap": [o.to_dict() for o in self.bootstrap],
+            "channels": list(self.channels),
             "summary": self.summary(),
             "changed": self.changed,
         }
@@ -348,110 +355,34 @@ def release_diffs(
         raise helm_error(exc, "reading the releases") from None
 
 
-# --------------------------------------------------------------------------- bootstrap
+# --------------------------------------------------------------------------- channels
 
 
-def readable_view(plan: Plan, issued: Issued) -> Plan | None:
-    """``plan`` without the peers and users PKI has yet to issue (``issued`` holds ``(org,
-    identity name)``): what the crypto tree can already give the toolbox, which needs every
-    organisation's MSP and its admin and orderer credentials only. ``plan`` itself when nothing
-    is to be issued. ``None`` when the toolbox's inputs cannot be read from the tree yet: an
-    admin or orderer is to be issued (this covers an organisation without CAs), or an
-    organisation would lose every peer (the tree files it in another folder then). Pure."""
-    if not issued:
-        return plan
-    orgs = []
-    for org in plan.orgs:
-        if (org.name, org.admin) in issued or any(
-            (org.name, n.fqdn) in issued for n in org.orderers
-        ):
-            return None
-        peers = tuple(p for p in org.peers if (org.name, p.fqdn) not in issued)
-        if org.peers and not peers:
-            return None
-        users = tuple(u for u in org.users if (org.name, u) not in issued)
-        orgs.append(replace(org, peers=peers, users=users))
-    return replace(plan, orgs=tuple(orgs))
-
-
-def toolbox_inputs(
-    plan: Plan, crypto_root: Path, options: boot.BootstrapOptions, *, readable: Plan
-) -> boot.BootstrapInputs | None:
-    """The toolbox objects ``ensure_bootstrap`` would apply once PKI has issued what is missing.
-
-    When ``readable`` is ``plan`` (nothing to issue) this is ``build_inputs`` itself. Otherwise
-    the Secret's files are read through ``readable`` (see :func:`readable_view`; identities to
-    be issued are not part of it) and the rest is built from ``plan`` as ``build_inputs``
-    does. ``None`` when the plan has no channel."""
-    if readable is plan or not plan.channels:
-        return boot.build_inputs(plan, crypto_root, options)
-    addresses = KubernetesAddresses(cluster_domain=options.cluster_domain)
-    packages = packaging.plan_packages(plan, addresses=addresses)
-    secret = boot.secret_manifest(plan, boot.crypto_files(readable, crypto_root))
-    config_map = boot.config_map_manifest(
-        plan,
-        configtx_yaml=configtx.configtx_yaml(plan, addresses=addresses, files=ToolboxFiles()),
-        steps=boot.steps_tsv(boot.bootstrap_steps(plan, packages, addresses=addresses)),
-        packages=packages,
-    )
-    keys = list(secret["data"])
-    draft = boot.job_manifest(plan, secret_keys=keys, digest="", options=options)
-    digest = boot.inputs_digest(secret, config_map, draft["spec"])
-    job = boot.job_manifest(plan, secret_keys=keys, digest=digest, options=options)
-    return boot.BootstrapInputs(secret=secret, config_map=config_map, job=job, digest=digest)
-
-
-def bootstrap_diffs(
-    api: Any,
-    plan: Plan,
-    crypto_root: Path,
-    options: KubeOptions,
-    *,
-    issued: Issued,
-) -> list[ObjectDiff]:
-    """What ``ensure_bootstrap`` would do: the toolbox Secret and ConfigMap (dry runs), Jobs of
-    other inputs ``delete``, the Job of these inputs ``create`` unless it exists and has not
-    failed (a failed one is replaced). When the inputs depend on credentials still to be issued
-    (see :func:`readable_view`) the Secret and ConfigMap are ``create``/``update`` by presence
-    and a Job of new inputs is ``create``. Empty when the plan has no channel."""
+def channel_changes(
+    api: Any, plan: Plan, crypto_root: Path, *, install: FabricInstall | None
+) -> list[str]:
+    """Each channel's pending changes: field by field when its orderers answer through the
+    admin route, else ``create and join``; one line saying why when they cannot be read (no
+    crypto tree, no Fabric binaries for configtxgen, nodes not ready)."""
     if not plan.channels:
         return []
-    namespace = toolbox_namespace(plan)
-    job_name = f"{boot.JOB_PREFIX}<new inputs>"
-    readable = readable_view(plan, issued)
-    if readable is not None:
-        opts = boot.BootstrapOptions(image_registry=options.image_registry)
-        inputs = toolbox_inputs(plan, crypto_root, opts, readable=readable)
-        assert inputs is not None  # the plan has channels
-        diffs = diff_objects(api, [inputs.secret, inputs.config_map])
-        job_name = inputs.job_name
-    else:
-        stubs = [
-            {"apiVersion": "v1", "kind": k, "metadata": {"name": n, "namespace": namespace}}
-            for k, n in (("Secret", boot.SECRET_NAME), ("ConfigMap", boot.CONFIG_MAP_NAME))
-        ]
-        diffs = diff_unknown(api, stubs, note=_NOT_ISSUED)
-    current = failed = False
-    for job in boot.list_jobs(api, plan):
-        name = str(job["metadata"]["name"])
-        if name == job_name and boot.job_state(job) != "failed":
-            current = True
-        elif name == job_name:
-            failed = True
-        else:
-            diffs.append(ObjectDiff("Job", name, namespace, "delete", note="inputs changed"))
-    if current:
-        diffs.append(ObjectDiff("Job", job_name, namespace, "unchanged"))
-    else:
-        note = "replaces the failed Job of the same inputs" if failed else ""
-        diffs.append(ObjectDiff("Job", job_name, namespace, "create", note=note))
-    return diffs
+    if install is None or not crypto_root.is_dir():
+        why = "no Fabric binaries (configtxgen)" if install is None else "no crypto tree yet"
+        return [f"channel {c.name}: create and join ({why})" for c in plan.channels]
+    ready = workload_status(api, [org.namespace for org in plan.orgs])
+    if not ready or not all(w.is_ready for w in ready):
+        return [f"channel {c.name}: create and join (after the nodes start)" for c in plan.channels]
+    crypto = CryptoTree(crypto_root)
+    with open_access(api, plan, crypto) as access:
+        return fabric_steps.pending_changes(access, plan, crypto, install=install)
 
 
 # --------------------------------------------------------------------------- the whole chain
 
 
-def plan_changes(plan: Plan, crypto_root: Path, options: KubeOptions) -> ChangePlan:
+def plan_changes(
+    plan: Plan, crypto_root: Path, options: KubeOptions, *, install: FabricInstall | None = None
+) -> ChangePlan:
     """What :func:`baas.runtimes.kubernetes.runtime.up` would change for ``plan``, read-only.
 
     ``crypto_root`` is where the network's PKI tree is (or would be); it may not exist, then
@@ -483,5 +414,5 @@ def plan_changes(plan: Plan, crypto_root: Path, options: KubeOptions) -> ChangeP
         result.objects += _kubernetes_secrets(api, plan, specs, issued, bundles)
     digests = planned_digests(plan, crypto_root, issued)
     result.releases = release_diffs(plan, options, identity_digests=digests)
-    result.bootstrap = bootstrap_diffs(api, plan, crypto_root, options, issued=issued)
+    result.channels = channel_changes(api, plan, crypto_root, install=install)
     return result

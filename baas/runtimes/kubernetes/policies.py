@@ -1,4 +1,4 @@
-"""NetworkPolicies of a network: deny everything, then allow only what Fabric needs.
+"""NetworkPolicies of a network: deny everything, then allow only what Fabric's nodes need.
 
 Pure functions over the :class:`baas.plan.Plan`. Every baas namespace (one per organisation and
 the toolbox, see :mod:`baas.runtimes.kubernetes.namespaces`) gets a ``default-deny`` policy for
@@ -8,24 +8,37 @@ mirror egress rule on the sending pods.
 
 Flows (all TCP unless stated; container ports from :data:`baas.plan.PORTS`):
 
-* every pod of a baas namespace -> kube-dns in ``kube-system``, 53/UDP and 53/TCP;
+* every pod of an organisation namespace -> kube-dns in ``kube-system``, 53/UDP and 53/TCP;
 * inside an organisation: peer -> peer 7051, peer -> orderer 7050, orderer -> orderer 7055,
   peer -> chaincode server 9999, ``helm test`` pods -> peers 7051/9443 and orderers 7050/9443;
-  nothing else (an organisation's orderer cannot reach its chaincode servers nor admin ports;
-  the peer's chaincode listener 7052 stays closed: chaincode runs as a service, dialled by peers);
+  nothing else (an organisation's orderer cannot reach its chaincode servers; the peer's
+  chaincode listener 7052 stays closed: chaincode runs as a service, dialled by peers);
 * peers -> the orderers (7050) of the orderer organisations of every channel they belong to;
 * peer <-> peer 7051 between organisations that share a channel (gossip, endorsement);
 * orderer <-> orderer 7055 (cluster) between the orderer organisations of a common channel;
-* the toolbox namespace -> every peer 7051 (admin CLI) and every orderer 7050 (channel config,
-  lifecycle transactions) and 7053 (channel participation admin API); nobody else reaches 7053;
 * namespaces labelled ``baas.io/monitoring=true`` -> every peer and orderer 9443 (operations:
   metrics, health). baas does not manage those namespaces, so their egress is theirs to allow.
 
+Nothing reaches an orderer's admin port 7053 (channel participation), and no pod anywhere is
+allowed to any node as an administrator: the toolbox namespace runs no pods (it keeps only
+``default-deny``: a pod started there reaches nothing, not even DNS).
+
+**The admin route is not a network flow.** baas's admin client (channel joins, channel
+updates, chaincode lifecycle; :mod:`baas.runtimes.kubernetes.admin_route`) runs on the
+administrator's machine and dials each node's pod port through the API server's
+``pods/portforward`` subresource (:mod:`baas.runtimes.kubernetes.portforward`). A port-forwarded
+connection is opened by the kubelet inside the pod's own network namespace, so NetworkPolicies
+never see it: what grants it is RBAC alone, ``create`` on ``pods/portforward`` in the
+organisation's namespace (:func:`baas.runtimes.kubernetes.rbac.admin_route_roles` writes that
+Role down). Whoever holds that verb on an organisation namespace is, network-wise, that
+organisation's administrator; Fabric's own mutual TLS and MSP checks still decide what the
+connection may do.
+
 Pods are selected by the chart's labels (:data:`LABEL_NAME` = ``fabric`` and
 :data:`LABEL_COMPONENT`), namespaces by ``kubernetes.io/metadata.name``. Outside the policies'
-reach by design: traffic inside a pod (a CouchDB sidecar on localhost) and, on most network
-plugins, the kubelet's probes. Clients outside the network's namespaces (applications using the
-Gateway API) need an extra policy of the operator's choosing.
+reach by design: traffic inside a pod (a CouchDB sidecar on localhost), port-forwards (above)
+and, on most network plugins, the kubelet's probes. Clients outside the network's namespaces
+(applications using the Gateway API) need an extra policy of the operator's choosing.
 
 Output is deterministic: policies sorted by namespace then name, rules sorted.
 """
@@ -95,6 +108,7 @@ __all__ = [
     "matrix_markdown",
     "namespace_manifests",
     "network_policies",
+    "retired_network_policies",
     "toolbox_namespace",
 ]
 
@@ -276,54 +290,32 @@ def _same_org_flows(org: OrgPlan, *, runs_chaincode: bool) -> list[Flow]:
     return out
 
 
-def _admin_flows(org: OrgPlan, toolbox: str) -> list[Flow]:
-    ns, box = org.namespace, _any_pod(toolbox)
+def _monitoring_flows(org: OrgPlan) -> list[Flow]:
+    """Scrapes of the operations port (metrics, health) from monitoring namespaces."""
+    ns = org.namespace
     out: list[Flow] = []
-    if org.peers:
-        peers = _pods(ns, COMPONENT_PEER)
-        out.append(
-            Flow(
-                box,
-                peers,
-                _tcp(PORTS.peer),
-                "admin CLI",
-                "peer-from-toolbox",
-                f"toolbox-to-{org.name}",
+    for present, component in ((org.peers, COMPONENT_PEER), (org.orderers, COMPONENT_ORDERER)):
+        if present:
+            out.append(
+                Flow(
+                    _MONITORING,
+                    _pods(ns, component),
+                    _tcp(PORTS.operations),
+                    "metrics, health",
+                    f"{component}-from-monitoring",
+                    None,
+                )
             )
-        )
-        out.append(
-            Flow(
-                _MONITORING,
-                peers,
-                _tcp(PORTS.operations),
-                "metrics, health",
-                "peer-from-monitoring",
-                None,
-            )
-        )
-    if org.orderers:
-        orderers = _pods(ns, COMPONENT_ORDERER)
-        out.append(
-            Flow(
-                box,
-                orderers,
-                _tcp(PORTS.orderer, PORTS.orderer_admin),
-                "channel config, lifecycle, channel participation",
-                "orderer-from-toolbox",
-                f"toolbox-to-{org.name}",
-            )
-        )
-        out.append(
-            Flow(
-                _MONITORING,
-                orderers,
-                _tcp(PORTS.operations),
-                "metrics, health",
-                "orderer-from-monitoring",
-                None,
-            )
-        )
     return out
+
+
+def _check_admin_port_closed(allowed: Iterable[Flow]) -> None:
+    """The invariant this module keeps: no flow opens the orderer admin port (port-forward and
+    RBAC are the only way to it). A violation is a bug in this module, not user input."""
+    admin = Port(PORTS.orderer_admin)
+    for flow in allowed:
+        if admin in flow.ports:
+            raise AssertionError(f"flow {flow.purpose!r} opens the orderer admin port {admin}")
 
 
 def _cross_org_pairs(
@@ -346,18 +338,26 @@ def _cross_org_pairs(
 
 def flows(plan: Plan) -> list[Flow]:
     """Every allowed flow of ``plan``, sorted. The single source of :func:`network_policies`
-    and :func:`matrix_markdown`. Raises :class:`baas.errors.UsageError` when an organisation's
-    namespace clashes with the toolbox's."""
-    toolbox = toolbox_namespace(plan)
+    and :func:`matrix_markdown`. None of them involves the toolbox namespace or opens the
+    orderer admin port (see the module docstring). Raises :class:`baas.errors.UsageError` when
+    an organisation's namespace clashes with the toolbox's."""
+    toolbox_namespace(plan)  # refuses the clash before anything is generated
     by_name = {o.name: o for o in plan.orgs}
     cc_orgs = _chaincode_orgs(plan)
     out: list[Flow] = [
-        Flow(_any_pod(ns), _DNS, (Port(53, "TCP"), Port(53, "UDP")), "DNS", None, "allow-dns")
-        for ns in [*(o.namespace for o in plan.orgs), toolbox]
+        Flow(
+            _any_pod(o.namespace),
+            _DNS,
+            (Port(53, "TCP"), Port(53, "UDP")),
+            "DNS",
+            None,
+            "allow-dns",
+        )
+        for o in plan.orgs
     ]
     for org in plan.orgs:
         out += _same_org_flows(org, runs_chaincode=org.name in cc_orgs)
-        out += _admin_flows(org, toolbox)
+        out += _monitoring_flows(org)
     gossip, delivery, cluster = _cross_org_pairs(plan)
     kinds = (
         (
@@ -400,6 +400,7 @@ def flows(plan: Plan) -> list[Flow]:
             )
             for src, dst in pairs
         ]
+    _check_admin_port_closed(out)
     return sorted(
         out,
         key=lambda f: (
@@ -480,10 +481,10 @@ def _draft(
 
 def network_policies(plan: Plan) -> list[dict[str, Any]]:
     """The NetworkPolicy objects of ``plan``, sorted by (namespace, name): ``default-deny``
-    (ingress and egress, every pod) in each baas namespace, then one policy per relationship,
-    e.g. ``allow-dns``, ``same-org-peer``, ``peer-to-orderers-<org>``,
-    ``orderer-from-peers-<org>``, ``peer-gossip-<org>``, ``orderer-cluster-<org>``,
-    ``peer-from-toolbox``, ``orderer-from-monitoring``, ``toolbox-to-<org>``.
+    (ingress and egress, every pod) in each baas namespace (the toolbox's included, where it is
+    the only policy), then, in organisation namespaces, one policy per relationship, e.g.
+    ``allow-dns``, ``same-org-peer``, ``peer-to-orderers-<org>``, ``orderer-from-peers-<org>``,
+    ``peer-gossip-<org>``, ``orderer-cluster-<org>``, ``orderer-from-monitoring``.
     Raises :class:`baas.errors.UsageError` on a namespace clash (see :func:`toolbox_namespace`)."""
     drafts: dict[tuple[str, str], _Draft] = {}
     for flow in flows(plan):
@@ -522,6 +523,27 @@ def network_policies(plan: Plan) -> list[dict[str, Any]]:
         for (ns, name), d in drafts.items()
     ]
     return sorted(out, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+
+
+def retired_network_policies(plan: Plan) -> list[dict[str, Any]]:
+    """NetworkPolicies earlier baas releases wrote for the retired toolbox admin Jobs, as
+    deletion stubs (``apiVersion``, ``kind``, ``metadata.name``/``namespace``) sorted like
+    :func:`network_policies`: ``peer-from-toolbox`` and ``orderer-from-toolbox`` in every
+    organisation namespace, ``allow-dns`` and ``toolbox-to-<org>`` in the toolbox. None of them
+    is ever in :func:`network_policies` again; a cluster deployed before keeps them (and with them
+    the toolbox's access to 7051/7050/7053) until they are deleted, so ``up`` must delete them.
+    Stubs of policies a given cluster never had are harmless to delete (reported absent)."""
+    toolbox = toolbox_namespace(plan)
+    keys = [(o.namespace, f"{c}-from-toolbox") for o in plan.orgs for c in ("peer", "orderer")]
+    keys += [(toolbox, "allow-dns"), *((toolbox, f"toolbox-to-{o.name}") for o in plan.orgs)]
+    return [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": ns},
+        }
+        for ns, name in sorted(keys)
+    ]
 
 
 def matrix_markdown(plan: Plan) -> str:

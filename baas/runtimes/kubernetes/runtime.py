@@ -13,6 +13,8 @@ objects and a clear timeout message.
 from __future__ import annotations
 
 import base64
+import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,24 +24,23 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import pki
-from baas.errors import UsageError
+from baas.errors import BaasError, UsageError
+from baas.fabric import binaries
+from baas.fabric.binaries import FabricInstall
 from baas.home import crypto_dir
+from baas.network.changes import Change
 from baas.network.crypto import CryptoTree
 from baas.plan import OrgPlan, Plan, pki_org_specs_from_plan
-from baas.runtimes.kubernetes import vault_auth
+from baas.runtimes.kubernetes import fabric_steps, vault_auth
 from baas.runtimes.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
-from baas.runtimes.kubernetes.bootstrap import (
-    BootstrapOptions,
-    BootstrapResult,
-    bootstrap_status,
-    delete_bootstrap,
-    ensure_bootstrap,
-    wait_bootstrap,
-)
 from baas.runtimes.kubernetes.cluster import ClusterTarget, api_client
 from baas.runtimes.kubernetes.helm import helm_binary
 from baas.runtimes.kubernetes.namespaces import namespace_manifests, toolbox_namespace
-from baas.runtimes.kubernetes.policies import network_policies, vault_egress_policies
+from baas.runtimes.kubernetes.policies import (
+    network_policies,
+    retired_network_policies,
+    vault_egress_policies,
+)
 from baas.runtimes.kubernetes.readiness import Workload, wait_ready, workload_status
 from baas.runtimes.kubernetes.releases import (
     HelmSettings,
@@ -55,6 +56,8 @@ from baas.runtimes.kubernetes.values import (
 )
 from baas.secrets.kubernetes import TLS_KEYS, CoreV1SecretApi, KubernetesStore, secret_names
 from baas.secrets.vault import VaultStore
+from baas.smoke.probe import DEFAULT_IMAGE as DEFAULT_PROBE_IMAGE
+from baas.smoke.probe import with_probes
 
 SecretsMode = Literal["kubernetes", "vault"]
 Report = Callable[[str], None]
@@ -64,7 +67,8 @@ Report = Callable[[str], None]
 class KubeOptions:
     """How to deploy. ``vault`` holds VaultStore settings (address/token default to the
     ``VAULT_ADDR``/``VAULT_TOKEN`` environment); ``wait`` waits up to ``timeout`` seconds for
-    workloads after applying."""
+    workloads after applying; ``probe_image`` is the smoke probe's chaincode server image
+    (``BAAS_PROBE_IMAGE``, else :data:`baas.smoke.probe.DEFAULT_IMAGE`)."""
 
     target: ClusterTarget = field(default_factory=ClusterTarget)
     secrets: SecretsMode = "kubernetes"
@@ -72,6 +76,9 @@ class KubeOptions:
     wait: bool = True
     timeout: float = 300.0
     image_registry: str = ""
+    probe_image: str = field(
+        default_factory=lambda: os.environ.get("BAAS_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE
+    )
 
 
 @dataclass
@@ -80,7 +87,8 @@ class UpResult:
     secrets: dict[str, str] = field(default_factory=dict)
     releases: list[ReleaseChange] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
-    bootstrap: BootstrapResult | None = None
+    network: list[Change] = field(default_factory=list)
+    network_skipped: str = ""
 
     @property
     def changed(self) -> bool:
@@ -88,7 +96,7 @@ class UpResult:
             any(c.action != "unchanged" for c in self.objects)
             or any(v != "unchanged" for v in self.secrets.values())
             or any(r.action != "unchanged" for r in self.releases)
-            or (self.bootstrap is not None and self.bootstrap.changed)
+            or bool(self.network)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,7 +110,8 @@ class UpResult:
                 {"kind": w.kind, "namespace": w.namespace, "name": w.name, "ready": w.ready}
                 for w in self.workloads
             ],
-            "bootstrap": None if self.bootstrap is None else str(self.bootstrap),
+            "network": [c.to_dict() for c in self.network],
+            "networkSkipped": self.network_skipped,
         }
 
 
@@ -154,13 +163,40 @@ def _ensure_vault_access(api: Any, store: Any, plan: Plan, report: Report) -> No
         )
 
 
+def ensure_releases(
+    plan: Plan, crypto_root: Path, options: KubeOptions, *, report: Report
+) -> list[ReleaseChange]:
+    """One Helm release of ``charts/fabric`` per organisation, upgraded only when chart or
+    values changed. A renewed certificate changes its node's digest, hence its pod template:
+    exactly that node rolls."""
+    helm = helm_settings(options)
+    digests = pki.identity_digests(crypto_root, pki_org_specs_from_plan(plan))
+    changes: list[ReleaseChange] = []
+    for org, values in release_values(plan, options, identity_digests=digests):
+        change = ensure_release(
+            helm, name=release_name(org), namespace=org.namespace, values=values
+        )
+        changes.append(change)
+        report(str(change))
+    return changes
+
+
 def up(
-    plan: Plan, crypto_root: Path, options: KubeOptions, *, report: Report = lambda _: None
+    plan: Plan,
+    crypto_root: Path,
+    options: KubeOptions,
+    *,
+    install: FabricInstall | None,
+    report: Report = lambda _: None,
 ) -> UpResult:
     """Bring ``plan`` up on the cluster in ``options.target``; idempotent.
 
-    ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran). Raises
-    :class:`baas.errors.OperationError` with the cluster's, Vault's or helm's own message."""
+    ``crypto_root`` must hold the network's PKI tree (``pki.generate`` ran); ``install`` gives
+    configtxgen for the channels (``None`` only for a plan without channels). With
+    ``options.wait`` the channel and chaincode steps run once the pods are ready, through the
+    admin route; without it they are skipped, saying so. Raises
+    :class:`baas.errors.OperationError` with the cluster's, Vault's, helm's or Fabric's own
+    message."""
     result = UpResult()
     api = api_client(options.target)
     store = _open_store(api, options)
@@ -168,6 +204,11 @@ def up(
     if options.secrets == "vault":
         manifests += vault_egress_policies(plan, vault_addr=store.address)
     result.objects = ensure_objects(api, manifests, on_change=lambda c: report(str(c)))
+    # policies of the retired toolbox admin Jobs, left by earlier releases of baas
+    retired = delete_objects(api, retired_network_policies(plan))
+    for gone in (c for c in retired if c.action == "deleted"):
+        result.objects.append(gone)
+        report(str(gone))
     if options.secrets == "vault":
         _ensure_vault_access(api, store, plan, report)
     specs = pki_org_specs_from_plan(plan)
@@ -176,39 +217,30 @@ def up(
             change = store.ensure_identity(plan.network, bundle)
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
-    helm = helm_settings(options)
-    # a renewed certificate changes its node's digest, hence its pod template: that node rolls
-    digests = pki.identity_digests(crypto_root, specs)
-    for org, values in release_values(plan, options, identity_digests=digests):
-        change = ensure_release(
-            helm, name=release_name(org), namespace=org.namespace, values=values
-        )
-        result.releases.append(change)
-        report(str(change))
-    # channels and chaincode: the toolbox Job (it runs once the nodes answer)
-    result.bootstrap = ensure_bootstrap(
+    result.releases = ensure_releases(plan, crypto_root, options, report=report)
+    if not options.wait:
+        if plan.channels:
+            result.network_skipped = (
+                "channels and chaincode were not ensured (--no-wait): they need ready nodes; "
+                "run `baas up` again once the pods are ready"
+            )
+            report(result.network_skipped)
+        return result
+    namespaces = [org.namespace for org in plan.orgs]
+    result.workloads = wait_ready(
         api,
-        plan,
-        crypto_root,
-        BootstrapOptions(image_registry=options.image_registry),
-        on_change=lambda c: report(str(c)),
+        namespaces,
+        timeout=options.timeout,
+        on_progress=lambda ws: report(f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"),
     )
-    if options.wait:
-        namespaces = [org.namespace for org in plan.orgs]
-        result.workloads = wait_ready(
-            api,
-            namespaces,
-            timeout=options.timeout,
-            on_progress=lambda ws: report(
-                f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"
-            ),
+    if plan.channels:
+        if install is None:
+            raise UsageError("the channels need configtxgen: no Fabric binaries were given")
+        result.network = fabric_steps.ensure_network(
+            api, plan, CryptoTree(crypto_root), install=install, report=report
         )
-        wait_bootstrap(
-            api,
-            plan,
-            timeout=options.timeout,
-            on_progress=lambda st: report(f"bootstrap job {st.job}: {st.state}"),
-        )
+        for change in result.network:
+            report(str(change))
     return result
 
 
@@ -233,10 +265,12 @@ def down(
             store.remove_org_access(plan.network, org.name)
         done.append(f"{options.secrets} secrets of {org.name}: {removed} deleted")
         report(done[-1])
-    # the toolbox Job (and its pods), Secret and ConfigMap
-    for deleted in delete_bootstrap(api, plan):
-        done.append(str(deleted))
-        report(str(deleted))
+    # genesis blocks and config digests: a purged network starts its channels afresh
+    kept = fabric_steps.state_dir(plan)
+    if kept.is_dir():
+        shutil.rmtree(kept)
+        done.append(f"removed {kept}")
+        report(done[-1])
     # Policies and the reviewer go explicitly: namespace deletion is finished asynchronously by
     # the cluster's namespace controller, and the ClusterRoleBinding is cluster-scoped.
     extra = vault_auth.reviewer_manifests(network=plan.network, namespace=toolbox_namespace(plan))
@@ -256,7 +290,6 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
     existing = {ns.metadata.name for ns in core.list_namespace().items}
     namespaces = {org.namespace: org.namespace in existing for org in plan.orgs}
     workloads = workload_status(api, [ns for ns, ok in namespaces.items() if ok])
-    boot = bootstrap_status(api, plan)
     return {
         "namespaces": namespaces,
         "workloads": [
@@ -269,7 +302,6 @@ def status(plan: Plan, options: KubeOptions) -> dict[str, Any]:
             }
             for w in workloads
         ],
-        "bootstrap": {"job": boot.job, "state": boot.state, "message": boot.message},
     }
 
 
@@ -339,15 +371,31 @@ class KubernetesRuntime:
     """The Kubernetes target behind :class:`baas.runtimes.Runtime`."""
 
     options: KubeOptions = field(default_factory=KubeOptions)
+    fabric_bin: Path | None = None
     target: Literal["kubernetes"] = "kubernetes"
+
+    def install(self, plan: Plan) -> FabricInstall | None:
+        """The Fabric binaries whose configtxgen makes the channels (``None``: no channel)."""
+        if not plan.channels:
+            return None
+        return binaries.find(plan.fabric_release, fabric_bin=self.fabric_bin)
+
+    def effective(self, plan: Plan) -> Plan:
+        """``plan``, plus the smoke probe on every channel once smoke has deployed it (so that
+        ``up`` keeps its servers instead of dropping them)."""
+        if fabric_steps.probe_marker(plan).exists():
+            return with_probes(plan, image=self.options.probe_image)
+        return plan
 
     def preflight(self, plan: Plan) -> None:
         api = api_client(self.options.target)  # a wrong kubeconfig fails before any write
+        self.install(plan)  # missing binaries fail before any write, saying how to get them
         if self.options.secrets == "kubernetes":
             refuse_new_orderer_keys(api, plan)
 
     def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
-        return up(plan, crypto, self.options, report=report)
+        plan = self.effective(plan)
+        return up(plan, crypto, self.options, install=self.install(plan), report=report)
 
     def down(self, plan: Plan, *, purge: bool, report: Report) -> _Done:
         return _Done(down(plan, self.options, purge=purge, report=report), purge)
@@ -358,7 +406,11 @@ class KubernetesRuntime:
     def changes(self, plan: Plan, *, crypto: Path) -> Any:
         from baas.runtimes.kubernetes import planning  # planning imports this module
 
-        return planning.plan_changes(plan, crypto, self.options)
+        try:
+            install = self.install(plan)
+        except BaasError:
+            install = None  # the plan says the channels cannot be read, and why
+        return planning.plan_changes(self.effective(plan), crypto, self.options, install=install)
 
     def smoke(
         self,
@@ -370,12 +422,14 @@ class KubernetesRuntime:
     ) -> Any:
         from baas.runtimes.kubernetes import smoke  # smoke imports this module
 
-        if load is not None:
-            raise UsageError(
-                "the load probe runs on local networks only for now",
-                hint="it reaches Kubernetes networks with the admin route of [kubernetes-3x]",
-            )
-        return smoke.smoke(plan, self.options, on_check=on_check)
+        return smoke.smoke(
+            plan,
+            self.options,
+            install=self.install(plan),
+            on_check=on_check,
+            load=load,
+            on_load=on_load,
+        )
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
         raise UsageError(

@@ -7,29 +7,25 @@ Checks, in order (each timed; :class:`CheckResult`):
    (:func:`baas.runtimes.kubernetes.readiness.workload_status`). On failure the message names each
    workload that is missing or not ready, and what Kubernetes says about its pods (pending,
    unschedulable, image pull back-off...).
-2. ``bootstrap job`` — the newest bootstrap Job of the network succeeded
-   (:func:`baas.runtimes.kubernetes.bootstrap.bootstrap_status`). Pending, running, failed or
-   absent is a failure; a failed Job's message carries the tail of its pod's log (Fabric's own
-   output).
-3. ``helm test <org>`` — per organisation with peers: ``helm test <release> -n <namespace>
-   --timeout <T>``. The chart's test hooks run ``peer channel list`` on each peer as the
-   organisation admin and fail unless every channel of the organisation is listed (a channel
-   joined in excess is not detected: the chart checks presence only). Skipped (with the
-   reason) when the organisation's peers are not ready or the bootstrap Job has not succeeded:
-   the test pods could only time out or report channels nobody joined yet.
+2. ``helm test <org>`` — per organisation with peers: ``helm test <release> -n <namespace>
+   --timeout <T>``. The chart's test hooks run ``peer channel list`` on each peer (peer image)
+   as the organisation admin and fail unless every channel of the organisation is listed.
+   Skipped (with the reason) when the organisation's peers are not ready.
+3. The transaction checks every runtime shares (:func:`baas.smoke.checks.run_checks`: nodes
+   healthy, channel membership, the probe chaincode, heights, gossip, endorsement as the
+   policy says, a too-weak endorsement refused, outsiders refused, application chaincodes
+   committed), through the admin route (:mod:`baas.runtimes.kubernetes.admin_route`). The probe
+   chaincode's server runs in each member organisation's namespace from
+   ``KubeOptions.probe_image`` (built from ``baas/smoke/probe/Dockerfile``); smoke adds it to
+   the organisations' releases, and later ``up`` runs keep it.
 
 ``--logs`` is not passed to helm: helm 3.17 deletes test pods with the chart's ``hook-succeeded``
 policy *before* ``--logs`` reads them, so a passing run exits non-zero with "unable to get pod
 logs" (helm/helm#9098, fixed by helm/helm#31579 in a later helm). On failure the test pods are
 kept by helm, and this module reads their logs from the API server instead (tail only).
 
-Not covered, said plainly: the issue's *probe-chaincode* checks (install a probe chaincode,
-submit a transaction through every organisation's peers, query it back) need a probe chaincode
-image, and building one needs Fabric's Go modules (``fabric-chaincode-go``, ``fabric-protos-go``),
-which the module proxy reachable here refuses. They are not faked: no check here claims that a
-transaction was endorsed, ordered or committed.
-
-Reads only; nothing in the cluster is changed except the test pods ``helm test`` creates.
+Nothing in the cluster is changed except the test pods ``helm test`` creates and the probe
+chaincode (its servers, its definition on each channel, its own keys).
 Failures of the cluster API, helm or the kubeconfig become *failed checks* (message and hint),
 never tracebacks; programming errors still propagate.
 """
@@ -45,19 +41,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from baas.errors import BaasError
-from baas.plan import OrgPlan, Plan
+from baas.fabric.binaries import FabricInstall
+from baas.home import crypto_dir
+from baas.network import converge
+from baas.network.access import NetworkAccess
+from baas.network.crypto import CryptoTree
+from baas.plan import NodePlan, OrgPlan, Plan
+from baas.runtimes.kubernetes import fabric_steps
 from baas.runtimes.kubernetes import helm as helm_mod
-from baas.runtimes.kubernetes.bootstrap import CONTAINER_NAME, bootstrap_status
+from baas.runtimes.kubernetes.addresses import DEFAULT_CLUSTER_DOMAIN
+from baas.runtimes.kubernetes.admin_route import open_access
 from baas.runtimes.kubernetes.cluster import api_client as connect
-from baas.runtimes.kubernetes.namespaces import toolbox_namespace
-from baas.runtimes.kubernetes.readiness import SELECTOR, Workload, workload_status
-from baas.runtimes.kubernetes.runtime import KubeOptions
+from baas.runtimes.kubernetes.readiness import SELECTOR, Workload, wait_ready, workload_status
+from baas.runtimes.kubernetes.runtime import KubeOptions, ensure_releases
 from baas.runtimes.kubernetes.values import release_name
+from baas.smoke import checks as shared_checks
+from baas.smoke import load as load_probe
+from baas.smoke.load import LoadOptions, LoadResult
+from baas.smoke.probe import with_probes
 from baas.smoke.report import CheckFailed as _Failed
 from baas.smoke.report import CheckResult, OnCheck, SmokeReport, skipped
+from topology.names import PROBE_CHAINCODE
 
-BOOTSTRAP_CHECK = "bootstrap job"
 TEST_CONTAINER = "channel-list"
 """The container of the chart's test pods (templates/tests/test-peer-channels.yaml)."""
 LOG_LINES = 20
@@ -278,40 +286,7 @@ def _peers_not_ready(org: OrgPlan, workloads: Sequence[Workload]) -> list[str]:
     return [p.name for p in org.peers if p.name not in ready]
 
 
-# --------------------------------------------------------------------------- check 2: bootstrap
-
-
-def bootstrap_check(api_client: Any, plan: Plan) -> CheckResult:
-    """The ``bootstrap job`` check: passes when the newest bootstrap Job succeeded."""
-    namespace = toolbox_namespace(plan)
-
-    def body() -> str:
-        status = bootstrap_status(api_client, plan)
-        if status.state == "succeeded":
-            return f"Job {namespace}/{status.job} succeeded"
-        if status.state == "absent":
-            raise _Failed(f"no bootstrap Job exists in {namespace}", "run `baas up` first")
-        job = f"{namespace}/{status.job}"
-        logs = f"kubectl -n {namespace} logs job/{status.job}"
-        selector = f"job-name={status.job}"
-        if status.state == "failed":
-            output = pod_logs(api_client, namespace, selector, container=CONTAINER_NAME)
-            raise _Failed(
-                f"the bootstrap Job {job} failed: {status.message}\n{output}",
-                f"read its whole output: {logs}; re-running `baas up` retries it",
-            )
-        details = pod_problems(api_client, namespace, selector)
-        raise _Failed(
-            f"the bootstrap Job {job} is {status.state} (active {status.active}, "
-            f"failed attempts {status.failed})" + "".join(f"\n{d}" for d in details),
-            "it joins channels once peers and orderers answer: wait and re-run `baas smoke`; "
-            f"`kubectl -n {namespace} describe job {status.job}`; {logs}",
-        )
-
-    return run_check(BOOTSTRAP_CHECK, body)
-
-
-# --------------------------------------------------------------------------- check 3: helm test
+# --------------------------------------------------------------------------- check 2: helm test
 
 
 @dataclass(frozen=True)
@@ -352,9 +327,9 @@ def helm_test_pod_selector(release: str) -> str:
 def helm_test_check(
     api_client: Any, plan: Plan, org: OrgPlan, settings: HelmTestSettings
 ) -> CheckResult:
-    """The ``helm test <org>`` check (run it only when the org's peers are ready and the
-    bootstrap Job succeeded). Helm runs the test pods one after the other, each within
-    ``settings.timeout``; the process itself gets that per peer plus a minute."""
+    """The ``helm test <org>`` check (run it only when the org's peers are ready). Helm runs
+    the test pods one after the other, each within ``settings.timeout``; the process itself
+    gets that per peer plus a minute."""
     release = release_name(org)
 
     def body() -> str:
@@ -389,8 +364,8 @@ def helm_test_check(
             + "".join(f"\n{p}" for p in problems if not p.startswith("no pod"))
             + f"\n{logs}",
             "each test pod runs `peer channel list` as the organisation admin: 'has not "
-            "joined' means the bootstrap Job did not join that peer (`baas status`, its Job's "
-            f"logs); a connection error means the peer does not answer (`kubectl -n "
+            "joined' means `baas up` did not join that peer (re-run it; `baas status`); "
+            f"a connection error means the peer does not answer (`kubectl -n "
             f"{org.namespace} logs statefulset/PEER`). Re-run with a longer --timeout if pods "
             "were still starting",
         )
@@ -408,9 +383,11 @@ def run_checks(
     *,
     on_check: OnCheck | None = None,
     target: str = "kubernetes",
+    transactions: Callable[[Callable[[CheckResult], None]], None] | None = None,
 ) -> SmokeReport:
-    """Run every check in order (workloads per org, the bootstrap Job, helm test per org with
-    peers); ``on_check`` sees each result as soon as it is known."""
+    """Run every check in order (workloads per org, helm test per org with peers, then
+    ``transactions``, which records the shared transaction checks); ``on_check`` sees each
+    result as soon as it is known."""
     results: list[CheckResult] = []
 
     def record(result: CheckResult) -> None:
@@ -424,8 +401,6 @@ def run_checks(
             continue
         result, workloads[org.name] = workloads_check(api_client, org)
         record(result)
-    boot = bootstrap_check(api_client, plan)
-    record(boot)
     for org in plan.orgs:
         if not org.peers:
             continue
@@ -437,21 +412,75 @@ def run_checks(
         not_ready = _peers_not_ready(org, read)
         if not_ready:
             record(skipped(name, f"peers not ready: {', '.join(not_ready)}"))
-        elif not boot.passed:
-            record(
-                skipped(
-                    name,
-                    "the bootstrap Job has not succeeded, so the peers' channel joins are not done",
-                )
-            )
         else:
             record(helm_test_check(api_client, plan, org, helm))
+    if transactions is not None:
+        transactions(record)
     return SmokeReport(plan.network, target, tuple(results))
 
 
-def smoke(plan: Plan, options: KubeOptions, *, on_check: OnCheck | None = None) -> SmokeReport:
+@dataclass
+class KubeSmokeTarget:
+    """What the shared smoke checks (:class:`baas.smoke.checks.SmokeTarget`) need from the
+    cluster, through the admin route of ``access``."""
+
+    api: Any
+    options: KubeOptions
+    access: NetworkAccess
+    install: FabricInstall | None
+
+    def _operations(self, node: NodePlan, path: str) -> httpx.Response:
+        address = self.access.addresses.operations(node)
+        return httpx.get(f"http://{address}{path}", timeout=5.0)
+
+    def node_health(self, plan: Plan) -> dict[str, bool]:
+        health: dict[str, bool] = {}
+        for org in plan.orgs:
+            for node in org.nodes:
+                try:
+                    health[node.fqdn] = self._operations(node, "/healthz").status_code == 200
+                except httpx.HTTPError:
+                    health[node.fqdn] = False
+        return health
+
+    def ensure_probe(self, plan: Plan) -> list[str]:
+        """The probe's servers in every member organisation's release (waiting until they are
+        ready), then its definition on every channel; the names of what changed."""
+        marker = fabric_steps.probe_marker(plan)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        probed = with_probes(plan, image=self.options.probe_image)
+        crypto_root = crypto_dir(plan.network)
+        releases = ensure_releases(probed, crypto_root, self.options, report=lambda _: None)
+        wait_ready(self.api, [o.namespace for o in plan.orgs], timeout=self.options.timeout)
+        with open_access(self.api, probed, self.access.crypto) as access:
+            changes = converge.ensure_chaincodes(
+                access,
+                fabric_steps.packages(probed, cluster_domain=DEFAULT_CLUSTER_DOMAIN),
+                report=lambda _: None,
+            )
+        done = [str(r) for r in releases if r.action != "unchanged"]
+        return done + [str(c) for c in changes if PROBE_CHAINCODE in str(c)]
+
+    def metrics(self, node: NodePlan) -> str:
+        try:
+            return self._operations(node, "/metrics").text
+        except httpx.HTTPError:
+            return ""
+
+
+def smoke(
+    plan: Plan,
+    options: KubeOptions,
+    *,
+    install: FabricInstall | None = None,
+    on_check: OnCheck | None = None,
+    load: LoadOptions | None = None,
+    on_load: Callable[[LoadResult], None] | None = None,
+) -> SmokeReport:
     """``baas smoke --target kubernetes``: every check against the cluster in
-    ``options.target``; ``options.timeout`` is each helm test pod's timeout. Raises only for a
+    ``options.target``; ``options.timeout`` is each helm test pod's timeout. With ``load``,
+    then the load probe on every channel (only when every check passed). Raises only for a
     kubeconfig that cannot be used (:class:`baas.errors.UsageError`/:class:`OperationError`);
     everything the cluster answers becomes a check result."""
     api = connect(options.target)
@@ -460,8 +489,22 @@ def smoke(plan: Plan, options: KubeOptions, *, on_check: OnCheck | None = None) 
         context=options.target.context,
         timeout=options.timeout,
     )
+    loads: list[LoadResult] = []
+    crypto = CryptoTree(crypto_dir(plan.network))
     try:
-        return run_checks(api, plan, settings, on_check=on_check)
+        with open_access(api, plan, crypto) as access:
+            target = KubeSmokeTarget(api, options, access, install)
+
+            def transactions(record: Callable[[CheckResult], None]) -> None:
+                results = shared_checks.run_checks(target, access, on_check=record)
+                if load is not None and all(r.passed or r.status == "skipped" for r in results):
+                    for channel in plan.channels:
+                        loads.append(
+                            load_probe.run_load(access, channel, load, on_progress=on_load)
+                        )
+
+            report = run_checks(api, plan, settings, on_check=on_check, transactions=transactions)
+        return SmokeReport(plan.network, report.target, report.checks, tuple(loads))
     finally:
         close = getattr(api, "close", None)
         if callable(close):

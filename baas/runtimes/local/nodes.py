@@ -264,7 +264,9 @@ def ensure_nodes(
     programs, checks the PKI material exists and that the ports of nodes not running now are
     free, applies the programs (new nodes start, nodes whose argv or env changed restart,
     running unchanged nodes are untouched, nodes gone from the plan stop — their data folders
-    stay), restarts running
+    stay; running nodes that change restart one at a time, each healthy before the next, so
+    that renewing or re-trusting an organisation's certificates never stops all its peers at
+    once), restarts running
     nodes if their config folder was rewritten, then waits up to ``timeout`` seconds for every
     node's ``/healthz``. Reports what changed through ``report``.
 
@@ -289,7 +291,16 @@ def ensure_nodes(
     before = sup.status()
     idle = [p.node.fqdn for p in programs if _state_of(before, p.spec.name) not in RUNNING_STATES]
     check_free(addresses, plan, owners=idle)
-    changes = sup.ensure_programs([p.spec for p in programs], scope=SCOPE)
+    specs = [p.spec for p in programs]
+    live = {p.spec.name for p in programs if p.node.fqdn not in idle}
+    rolling = [name for name in sup.pending(specs, scope=SCOPE) if name in live][1:]
+    changes = sup.ensure_programs(specs, scope=SCOPE, hold=rolling)
+    by_name = {p.spec.name: p for p in programs}
+    for i in range(len(rolling)):
+        # one running node at a time: the one restarted last must answer before the next
+        done = [by_name[c.name] for c in changes if c.name in by_name]
+        wait_healthy(done, addresses=addresses, supervisor=sup, timeout=timeout)
+        changes += sup.ensure_programs(specs, scope=SCOPE, hold=rolling[i + 1 :])
     touched = {c.name for c in changes}
     if written:
         for p in programs:

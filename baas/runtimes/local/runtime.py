@@ -6,6 +6,9 @@
 2. **start** — every orderer and peer as a supervised process (supervisord: restarted with
    backoff when it dies, one log per node), then each node's ``/healthz``.
 3. **channel** — genesis blocks (configtxgen, once), orderer joins, a leader, peer joins.
+   Then, only while an organisation's TLS CA rotates (``baas pki rotate-ca``), **tls-ca**:
+   its nodes re-issued and restarted one at a time, then the old CA retired
+   (:mod:`baas.network.tlsrotation`).
 4. **chaincode** — per member organisation a chaincode-as-a-service package and a supervised
    chaincode server, then install, approve (each organisation with its own admin), commit and
    Init where required.
@@ -17,7 +20,6 @@ State lives in ``$BAAS_HOME/networks/<name>/``.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import socket
 import time
@@ -36,7 +38,7 @@ from baas.fabric.binaries import FabricInstall
 from baas.network import chaincode as chaincode_ensures
 from baas.network import channels as channel_ensures
 from baas.network import config as channel_config
-from baas.network import configtx, genesis, packaging
+from baas.network import configtx, converge, packaging, tlsrotation
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report
 from baas.network.crypto import CryptoTree
@@ -127,30 +129,13 @@ def _crypto(state_dir: Path) -> CryptoTree:
     return CryptoTree(state_dir / "crypto")
 
 
-@dataclass(frozen=True)
-class LocalConfigtxFiles:
-    """configtx paths on this machine: straight into the PKI tree."""
-
-    plan: Plan
-    crypto: CryptoTree
-
-    def org_msp_dir(self, org: OrgPlan) -> str:
-        return str(self.crypto.org_msp(org))
-
-    def orderer_tls_cert(self, node: NodePlan) -> str:
-        return str(self.crypto.node(self.plan.org(node.org), node).tls_cert)
-
-    def orderer_sign_cert(self, node: NodePlan) -> str:
-        return str(self.crypto.node(self.plan.org(node.org), node).sign_cert)
-
-
 def configtx_yaml(
     plan: Plan, *, state_dir: Path, addresses: ports.LocalAddresses, tunables: Tunables
 ) -> str:
     return configtx.configtx_yaml(
         plan,
         addresses=addresses,
-        files=LocalConfigtxFiles(plan, _crypto(state_dir)),
+        files=converge.TreeConfigtxFiles(plan, _crypto(state_dir)),
         batch_timeout=tunables.batch_timeout,
         raft=configtx.RaftOptions(
             tick_interval=tunables.raft_tick_interval,
@@ -234,28 +219,6 @@ def _wait_listening(address: str, *, timeout: float) -> None:
 # ------------------------------------------------------------------------------ channel config
 
 
-def config_digest(plan: Plan, *, state_dir: Path, text: str) -> str:
-    """SHA-256 of everything a channel config is made from: the configtx text and every file
-    it points at (organisations' verifying MSPs, CRLs included; consenters' certificates).
-    Equal digests mean the channels need no config update."""
-    crypto = _crypto(state_dir)
-    digest = hashlib.sha256(text.encode())
-    for org in plan.orgs:
-        root = crypto.org_msp(org)
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(crypto.root)).encode() + b"\0" + path.read_bytes())
-        for node in org.orderers:
-            paths = crypto.node(org, node)
-            for path in (paths.tls_cert, paths.sign_cert):
-                if path.is_file():
-                    digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _digest_file(state_dir: Path, channel: str) -> Path:
-    return state_dir / "channels" / f"{channel}.config-digest"
-
-
 def _restarter(state_dir: Path, addresses: ports.LocalAddresses) -> channel_config.Restart:
     def restart(node: NodePlan) -> None:
         Supervisor(state_dir).restart(nodes.program_name(node))
@@ -269,43 +232,6 @@ def _restarter(state_dir: Path, addresses: ports.LocalAddresses) -> channel_conf
             time.sleep(0.1)
 
     return restart
-
-
-def _config_sync(
-    access: NetworkAccess,
-    *,
-    state_dir: Path,
-    text: str,
-    install: FabricInstall,
-    created: set[str],
-    report: Report,
-) -> channel_ensures.Configure:
-    """The per-channel config step of ``up`` (see :mod:`baas.network.config`): skipped for a
-    channel created in this run (its genesis is today's config) and for one whose inputs did
-    not change since the last successful sync (a digest is kept beside the genesis block)."""
-    digest = config_digest(access.plan, state_dir=state_dir, text=text)
-    addresses = access.addresses
-    assert isinstance(addresses, ports.LocalAddresses)
-
-    def sync(channel: ChannelPlan) -> list[Change]:
-        marker = _digest_file(state_dir, channel.name)
-        changes: list[Change] = []
-        fresh = channel.name in created
-        if not fresh and not (marker.is_file() and marker.read_text() == digest):
-            desired = channel_config.desired_config(
-                configtxgen=install.configtxgen, configtx_yaml=text, channel=channel
-            )
-            changes = channel_config.ensure(
-                access,
-                channel,
-                desired=desired,
-                restart=_restarter(state_dir, addresses),
-                report=report,
-            )
-        marker.write_text(digest)
-        return changes
-
-    return sync
 
 
 # ------------------------------------------------------------------------------ up
@@ -329,9 +255,7 @@ def _ensure_chaincodes(
     )
     changes = Supervisor(state_dir).ensure_programs(specs, scope="chaincode")
     step.add([f"{c.action} chaincode server {c.name}" for c in changes])
-    for cc in plan.chaincodes:
-        own = {org.name: packages[(org.name, c.name)] for org, c in _served(plan) if c == cc}
-        step.add(chaincode_ensures.ensure_chaincode(access, cc, packages=own, report=report))
+    step.add(converge.ensure_chaincodes(access, packages, report=report))
     for org, cc in _served(plan):
         _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT)
 
@@ -368,34 +292,15 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                 text = configtx_yaml(
                     plan, state_dir=state_dir, addresses=addresses, tunables=options.tunables
                 )
-
-                def make_genesis(channel: ChannelPlan) -> bytes:
-                    block, made = genesis.ensure_genesis(
-                        configtxgen=options.install.configtxgen,
-                        configtx_yaml=text,
-                        channel=channel.name,
-                        profile=configtx.profile_name(channel),
-                        state_dir=state_dir,
-                    )
-                    if made:
-                        created.add(channel.name)
-                        step.add([f"created genesis block of {channel.name}"])
-                    return block
-
-                created: set[str] = set()
-                sync = _config_sync(
-                    access,
-                    state_dir=state_dir,
-                    text=text,
-                    install=options.install,
-                    created=created,
-                    report=report,
-                )
+                inputs = converge.ChannelInputs(text, options.install.configtxgen, state_dir)
                 step.add(
-                    channel_ensures.ensure_channels(
-                        access, genesis=make_genesis, report=report, configure=sync
+                    converge.ensure_channels(
+                        access, inputs, restart=_restarter(state_dir, addresses), report=report
                     )
                 )
+            if pki.rotations(crypto.root, pki_org_specs_from_plan(plan)):
+                with _Timer(result, "tls-ca") as step:
+                    step.add(_rotate_tls_cas(plan, access, inputs, options=options, report=report))
             with _Timer(result, "chaincode") as step:
                 _ensure_chaincodes(
                     plan,
@@ -406,6 +311,43 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                     report=report,
                 )
     return result
+
+
+def _rotate_tls_cas(
+    plan: Plan,
+    access: NetworkAccess,
+    inputs: converge.ChannelInputs,
+    *,
+    options: LocalOptions,
+    report: Report,
+) -> list[Change]:
+    """The TLS CA rotations in progress (:mod:`baas.network.tlsrotation`), with this machine's
+    channel step and rolling node restarts (each node restarts when its certificates or
+    trust bundle changed, one at a time, healthy before the next)."""
+    state_dir = inputs.state_dir
+    addresses = access.addresses
+    assert isinstance(addresses, ports.LocalAddresses)
+    crypto = _crypto(state_dir)
+
+    def sync() -> list[Change]:
+        return converge.ensure_channels(
+            access, inputs, restart=_restarter(state_dir, addresses), report=report
+        )
+
+    def roll() -> None:
+        nodes.ensure_nodes(
+            plan,
+            crypto_root=crypto.root,
+            install=options.install,
+            state_dir=state_dir,
+            addresses=addresses,
+            tunables=options.tunables,
+            report=report,
+            timeout=options.timeout,
+            identity_digests=pki.identity_digests(crypto.root, pki_org_specs_from_plan(plan)),
+        )
+
+    return tlsrotation.ensure_all(access, options=plan.pki, sync=sync, roll=roll, report=report)
 
 
 # ------------------------------------------------------------------------------ down, status
@@ -662,19 +604,11 @@ class LocalRuntime:
         text = configtx_yaml(
             plan, state_dir=self.state_dir, addresses=addresses, tunables=self.tunables
         )
-        configtxgen = self.install().configtxgen
         with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
-            for channel in plan.channels:
-                desired = channel_config.desired_config(
-                    configtxgen=configtxgen, configtx_yaml=text, channel=channel
-                )
-                try:
-                    current = channel_config.current_config(access, channel)
-                except OperationError:
-                    items.append(f"channel {channel.name}: create and join")
-                    continue
-                decision = channel_config.decide(access, channel, current=current, desired=desired)
-                items += [f"channel {channel.name}: {line}" for line in decision.lines()]
+            items += converge.pending_changes(
+                access, configtx_yaml=text, configtxgen=self.install().configtxgen
+            )
+            items += tlsrotation.pending_changes(access)
         return ChangeList(plan.network, items)
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:

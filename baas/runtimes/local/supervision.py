@@ -44,7 +44,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -448,7 +448,11 @@ class Supervisor:
 
     # programs -----------------------------------------------------------------------
     def ensure_programs(
-        self, specs: Sequence[ProgramSpec], *, scope: str = "default"
+        self,
+        specs: Sequence[ProgramSpec],
+        *,
+        scope: str = "default",
+        hold: Collection[str] = (),
     ) -> list[ProgramChange]:
         """Make the programs of ``scope`` exactly ``specs``, all running; return what changed
         (unchanged, running programs are absent from the list).
@@ -456,7 +460,9 @@ class Supervisor:
         Writes changed include files only, then applies the daemon's own diff
         (``reloadConfig``): added programs are added (and start), changed ones are stopped,
         replaced and started, removed ones stopped and removed; programs that are stopped,
-        exited or FATAL are started. Programs of other scopes are left alone. Raises
+        exited or FATAL are started. Programs of other scopes are left alone. Programs named
+        in ``hold`` that already have an include file keep it for now (a later call without
+        them applies their change: rolling restarts, see :meth:`pending`). Raises
         :class:`UsageError` for duplicate names or a name used by another scope.
         """
         if not _NAME.match(scope):
@@ -475,11 +481,24 @@ class Supervisor:
                 if path.stem not in desired:
                     path.unlink()
             for name, text in desired.items():
+                if name in hold and (directory / f"{name}.conf").is_file():
+                    continue
                 _write_if_changed(directory / f"{name}.conf", text)
             if not desired and not self.answers():
                 return []  # nothing to run and nothing running: no daemon needed
             fresh = self._ensure_daemon()
             return self._apply(desired, fresh=fresh)
+
+    def pending(self, specs: Sequence[ProgramSpec], *, scope: str = "default") -> list[str]:
+        """Names of the ``specs`` (in their order) whose program exists in ``scope`` with
+        another configuration: those :meth:`ensure_programs` would restart. Reads only."""
+        directory = self.programs_dir(scope)
+        found = []
+        for spec in specs:
+            path = directory / f"{spec.name}.conf"
+            if path.is_file() and path.read_text(encoding="utf-8") != render_program(spec):
+                found.append(spec.name)
+        return found
 
     def _check_scopes(self, desired: Mapping[str, str], scope: str) -> None:
         root = self.config_dir / "programs"

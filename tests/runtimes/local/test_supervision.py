@@ -178,6 +178,23 @@ def test_rerun_changes_nothing_and_env_change_restarts_only_that_program(
     wait_for("a's new environment", lambda: environ_of(tmp_path, "a").get("V") == "2")
 
 
+def test_held_programs_keep_running_until_released(sup: Supervisor, tmp_path: Path) -> None:
+    """Rolling restarts: ``pending`` names the changed programs, ``hold`` defers them."""
+    sup.ensure_programs([spec(tmp_path, "a", V="1"), spec(tmp_path, "b", V="1")])
+    before = wait_running(sup, "a", "b")
+    changed = [spec(tmp_path, "a", V="2"), spec(tmp_path, "b", V="2")]
+    assert sup.pending(changed) == ["a", "b"]
+
+    assert sup.ensure_programs(changed, hold=["b"]) == [ProgramChange("a", "restarted")]
+    after = wait_running(sup, "a", "b")
+    assert after["b"] == before["b"] and after["a"] != before["a"]
+    assert sup.pending(changed) == ["b"]
+
+    assert sup.ensure_programs(changed) == [ProgramChange("b", "restarted")]
+    assert wait_running(sup, "a", "b")["b"] != before["b"]
+    assert sup.pending(changed) == []
+
+
 def test_sigkilled_program_is_restarted(sup: Supervisor, tmp_path: Path) -> None:
     sup.ensure_programs([spec(tmp_path, "a")])
     first = wait_running(sup, "a")["a"]
