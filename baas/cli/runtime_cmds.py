@@ -65,9 +65,9 @@ def _cluster_flags(context: str | None, kubeconfig: Path | None) -> list[str]:
 
 def _phases(result: dict[str, Any]) -> None:
     for phase in result.get("phases", []):
-        changes = phase["changes"]
-        what = f"{len(changes)} change(s)" if changes else "no change"
-        output.note(f"  {phase['name']:<10} {phase['seconds']:6.2f}s  {what}")
+        changes = phase.get("changes")  # None on Kubernetes: changes are listed per kind
+        what = "" if changes is None else f"{len(changes)} change(s)" if changes else "no change"
+        output.note(f"  {phase['name']:<10} {phase['seconds']:6.2f}s  {what}".rstrip())
 
 
 def _next_after_up(

@@ -18,6 +18,9 @@ Consequences of the missing controllers that tests must keep in mind:
   ServiceAccount the absent controller never created);
 * StatefulSets / Deployments are stored but never create Pods.
 
+tests/support/cluster.py starts the same pair with :class:`ApiServerOptions` for a real
+single-node cluster (kubelet, controllers, containerd), where pods do run.
+
 Usage from a conftest::
 
     from tests.support.kubeapi import helm_binary, kube_cluster  # noqa: F401  (fixtures)
@@ -226,8 +229,10 @@ def _issue(
 
 
 @dataclass(frozen=True)
-class _Pki:
-    """Files of the throw-away PKI, all inside one 0700 directory."""
+class KubePki:
+    """Files of the throw-away PKI, all inside one 0700 directory. ``client_ca`` signs client
+    certificates (``admin_cert`` is CN=admin, O=system:masters); ``sa_private`` signs
+    ServiceAccount tokens (the controller-manager needs it too)."""
 
     serving_ca: Path
     serving_cert: Path
@@ -239,8 +244,9 @@ class _Pki:
     sa_private: Path
 
 
-def _make_pki(directory: Path) -> _Pki:
-    """Generate serving CA + cert (127.0.0.1/localhost), client CA + admin cert, SA key pair."""
+def _make_pki(directory: Path, extra_ips: Sequence[str] = ()) -> KubePki:
+    """Generate serving CA + cert (127.0.0.1/localhost and ``extra_ips``), client CA + admin
+    cert, SA key pair."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     serving_ca_key, serving_ca = _make_ca("baas-test-kube-serving-ca")
     serving = _issue(
@@ -250,6 +256,7 @@ def _make_pki(directory: Path) -> _Pki:
         usage=ExtendedKeyUsageOID.SERVER_AUTH,
         sans=[
             x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+            *(x509.IPAddress(ipaddress.ip_address(ip)) for ip in extra_ips),
             x509.DNSName("localhost"),
             x509.DNSName("kubernetes"),
             x509.DNSName("kubernetes.default.svc"),
@@ -264,7 +271,7 @@ def _make_pki(directory: Path) -> _Pki:
         usage=ExtendedKeyUsageOID.CLIENT_AUTH,
     )
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pki = _Pki(
+    pki = KubePki(
         serving_ca=directory / "serving-ca.pem",
         serving_cert=directory / "apiserver.pem",
         serving_key=directory / "apiserver-key.pem",
@@ -391,6 +398,7 @@ class KubeCluster:
     ca_pem: Path
     service_account_issuer: str
     workdir: Path
+    pki: KubePki
 
     def api_client(self) -> ApiClient:
         """A fresh ``kubernetes.client.ApiClient`` for the admin identity (caller closes it)."""
@@ -400,7 +408,7 @@ class KubeCluster:
         return api
 
 
-def _write_kubeconfig(path: Path, *, server_url: str, pki: _Pki) -> None:
+def _write_kubeconfig(path: Path, *, server_url: str, pki: KubePki) -> None:
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -445,14 +453,37 @@ def _etcd_argv(etcd: Path, data_dir: Path, *, client_port: int, peer_port: int) 
     ]
 
 
+@dataclass(frozen=True)
+class ApiServerOptions:
+    """How :func:`running_kube` configures kube-apiserver. The defaults are the API-only server
+    of the ``kube`` suite; tests/support/cluster.py binds it to the node address (reachable
+    from pods), keeps the ServiceAccount admission plugin (its controllers run there) and lets
+    the endpoint reconciler publish the ``kubernetes`` Service."""
+
+    bind_address: str = "127.0.0.1"
+    disabled_admission_plugins: tuple[str, ...] = DISABLED_ADMISSION_PLUGINS
+    endpoint_reconciler: str = "none"
+    service_cluster_ip_range: str = "10.96.0.0/16"
+    #: Authenticate to kubelets with the admin client certificate (exec, logs, port-forward).
+    kubelet_client_cert: bool = False
+    extra_args: tuple[str, ...] = ()
+
+
 def _apiserver_argv(
-    binary: Path, workdir: Path, *, etcd_url: str, port: int, pki: _Pki
+    binary: Path,
+    workdir: Path,
+    *,
+    etcd_url: str,
+    port: int,
+    pki: KubePki,
+    options: ApiServerOptions,
 ) -> list[str]:
+    disabled = ",".join(options.disabled_admission_plugins)
     return [
         str(binary),
         f"--etcd-servers={etcd_url}",
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        f"--bind-address={options.bind_address}",
+        f"--advertise-address={options.bind_address}",
         f"--secure-port={port}",
         f"--cert-dir={workdir / 'cert-dir'}",
         f"--tls-cert-file={pki.serving_cert}",
@@ -463,13 +494,24 @@ def _apiserver_argv(
         f"--service-account-key-file={pki.sa_public}",
         f"--service-account-signing-key-file={pki.sa_private}",
         f"--api-audiences={SERVICE_ACCOUNT_ISSUER}",
-        "--service-cluster-ip-range=10.96.0.0/16",
-        f"--disable-admission-plugins={','.join(DISABLED_ADMISSION_PLUGINS)}",
-        # The "kubernetes" Endpoints may not hold a loopback address; nothing reads them here.
-        "--endpoint-reconciler-type=none",
+        f"--service-cluster-ip-range={options.service_cluster_ip_range}",
+        *([f"--disable-admission-plugins={disabled}"] if disabled else []),
+        # The "kubernetes" Endpoints may not hold a loopback address: "none" unless the server
+        # listens on a routable address.
+        f"--endpoint-reconciler-type={options.endpoint_reconciler}",
         "--allow-privileged=true",
         "--profiling=false",
         "--v=0",
+        *(
+            [
+                f"--kubelet-client-certificate={pki.admin_cert}",
+                f"--kubelet-client-key={pki.admin_key}",
+                "--kubelet-preferred-address-types=InternalIP",
+            ]
+            if options.kubelet_client_cert
+            else []
+        ),
+        *options.extra_args,
     ]
 
 
@@ -484,10 +526,11 @@ class _Started:
             proc.stop()
 
 
-def _start_once(binaries: KubeBinaries, workdir: Path) -> _Started:
+def _start_once(binaries: KubeBinaries, workdir: Path, options: ApiServerOptions) -> _Started:
     """Start etcd then kube-apiserver; on any failure stop what was started and re-raise."""
     workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    pki = _make_pki(workdir / "pki")
+    extra_ips = () if options.bind_address == "127.0.0.1" else (options.bind_address,)
+    pki = _make_pki(workdir / "pki", extra_ips)
     procs: list[_Proc] = []
     try:
         client_port, peer_port, api_port = free_port(), free_port(), free_port()
@@ -505,12 +548,17 @@ def _start_once(binaries: KubeBinaries, workdir: Path) -> _Started:
         apiserver = _spawn(
             "kube-apiserver",
             _apiserver_argv(
-                binaries.kube_apiserver, workdir, etcd_url=etcd_url, port=api_port, pki=pki
+                binaries.kube_apiserver,
+                workdir,
+                etcd_url=etcd_url,
+                port=api_port,
+                pki=pki,
+                options=options,
             ),
             workdir / "kube-apiserver.log",
         )
         procs.append(apiserver)
-        server_url = f"https://127.0.0.1:{api_port}"
+        server_url = f"https://{options.bind_address}:{api_port}"
         tls = ssl.create_default_context(cafile=str(pki.serving_ca))
         tls.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
         _wait_until(apiserver, lambda: _http_ok(f"{server_url}/readyz", tls), what="/readyz ok")
@@ -527,13 +575,17 @@ def _start_once(binaries: KubeBinaries, workdir: Path) -> _Started:
         ca_pem=pki.serving_ca,
         service_account_issuer=SERVICE_ACCOUNT_ISSUER,
         workdir=workdir,
+        pki=pki,
     )
     return _Started(cluster=cluster, procs=procs)
 
 
 @contextlib.contextmanager
-def running_kube(binaries: KubeBinaries, workdir: Path) -> Iterator[KubeCluster]:
+def running_kube(
+    binaries: KubeBinaries, workdir: Path, options: ApiServerOptions | None = None
+) -> Iterator[KubeCluster]:
     """Start etcd + kube-apiserver under ``workdir``; yield once /readyz is ok; stop both on exit.
+    ``options`` (default: :class:`ApiServerOptions`) say how kube-apiserver is configured.
 
     Ports are picked at random on 127.0.0.1; a start that fails (e.g. a port taken between
     picking and binding) is retried up to 3 times in a fresh sub-directory. Raises
@@ -543,7 +595,9 @@ def running_kube(binaries: KubeBinaries, workdir: Path) -> Iterator[KubeCluster]
     last: KubeStartError | None = None
     for attempt in range(1, _START_ATTEMPTS + 1):
         try:
-            started = _start_once(binaries, workdir / f"attempt-{attempt}")
+            started = _start_once(
+                binaries, workdir / f"attempt-{attempt}", options or ApiServerOptions()
+            )
         except KubeStartError as exc:
             last = exc
             continue

@@ -55,9 +55,10 @@ class PortForwarder:
     :meth:`close`."""
 
     def __init__(self, api: Any) -> None:
-        from kubernetes import client
-
-        self._core = client.CoreV1Api(api)
+        # Each stream gets its own ApiClient: kubernetes.stream swaps the client's ``request``
+        # method for the WebSocket call while it connects, so sharing ``api`` with REST calls
+        # on other threads would send those through the port-forward handshake.
+        self._configuration = api.configuration
         self._listeners: dict[PodPort, socket.socket] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -94,14 +95,19 @@ class PortForwarder:
             ).start()
 
     def _open_stream(self, target: PodPort) -> Any:
+        from kubernetes import client
         from kubernetes.stream import portforward
 
-        return portforward(
-            self._core.connect_get_namespaced_pod_portforward,
-            target.pod,
-            target.namespace,
-            ports=str(target.port),
-        )
+        api = client.ApiClient(self._configuration)
+        try:  # the WebSocket outlives the client, which only made the handshake
+            return portforward(
+                client.CoreV1Api(api).connect_get_namespaced_pod_portforward,
+                target.pod,
+                target.namespace,
+                ports=str(target.port),
+            )
+        finally:
+            api.close()
 
     def _serve(self, conn: socket.socket, target: PodPort) -> None:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,9 @@ class UpResult:
     workloads: list[Workload] = field(default_factory=list)
     network: list[Change] = field(default_factory=list)
     network_skipped: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per step: ``objects``, ``secrets``, ``releases``, ``ready``, ``channel``,
+    ``chaincode`` (those that ran)."""
 
     @property
     def changed(self) -> bool:
@@ -112,6 +116,7 @@ class UpResult:
             ],
             "network": [c.to_dict() for c in self.network],
             "networkSkipped": self.network_skipped,
+            "phases": [{"name": k, "seconds": round(v, 3)} for k, v in self.phases.items()],
         }
 
 
@@ -198,6 +203,7 @@ def up(
     :class:`baas.errors.OperationError` with the cluster's, Vault's, helm's or Fabric's own
     message."""
     result = UpResult()
+    clock = _Clock(result.phases)
     api = api_client(options.target)
     store = _open_store(api, options)
     manifests = namespace_manifests(plan) + network_policies(plan)
@@ -209,6 +215,7 @@ def up(
     for gone in (c for c in retired if c.action == "deleted"):
         result.objects.append(gone)
         report(str(gone))
+    clock.lap("objects")
     if options.secrets == "vault":
         _ensure_vault_access(api, store, plan, report)
     specs = pki_org_specs_from_plan(plan)
@@ -217,7 +224,9 @@ def up(
             change = store.ensure_identity(plan.network, bundle)
             result.secrets[f"{spec.name}/{bundle.name}"] = str(change)
             report(f"secret {spec.name}/{bundle.name} ({options.secrets}): {change}")
+    clock.lap("secrets")
     result.releases = ensure_releases(plan, crypto_root, options, report=report)
+    clock.lap("releases")
     if not options.wait:
         if plan.channels:
             result.network_skipped = (
@@ -233,15 +242,34 @@ def up(
         timeout=options.timeout,
         on_progress=lambda ws: report(f"workloads ready: {sum(w.is_ready for w in ws)}/{len(ws)}"),
     )
+    clock.lap("ready")
     if plan.channels:
         if install is None:
             raise UsageError("the channels need configtxgen: no Fabric binaries were given")
         result.network = fabric_steps.ensure_network(
-            api, plan, CryptoTree(crypto_root), install=install, report=report
+            api,
+            plan,
+            CryptoTree(crypto_root),
+            install=install,
+            report=report,
+            timings=result.phases,
         )
         for change in result.network:
             report(str(change))
     return result
+
+
+@dataclass
+class _Clock:
+    """Records the seconds since the previous lap under a phase name."""
+
+    phases: dict[str, float]
+    last: float = field(default_factory=time.monotonic)
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = now - self.last
+        self.last = now
 
 
 def down(
