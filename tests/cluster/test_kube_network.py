@@ -19,6 +19,7 @@ test_cluster_smoke.py still runs). In order, on one deployment of examples/two-o
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -163,8 +164,14 @@ def test_network_policies_are_enforced(deployed: Deployed) -> None:
         # orderers' broadcast port (peers may), but not org1's chaincode server
         assert cluster.can_open("supplychain-org2", "fake-peer", orderer, 7050)
         assert not cluster.can_open("supplychain-org2", "fake-peer", org1_cc, 9999)
-        assert not cluster.can_open(outside, "stranger", orderer, 7053)
         assert not cluster.can_open(outside, "stranger", orderer, 7050)
+        # a real peer (its image carries busybox) reaches every orderer of its channel
+        for name in ("orderer0", "orderer1", "orderer2"):
+            host = _service("supplychain-ordererorg", name)
+            assert cluster.can_open("supplychain-org1", "peer0-0", host, 7050), name
+            # no pod reaches an orderer's admin port: only the RBAC-granted admin route does
+            assert not cluster.can_open(outside, "stranger", host, 7053), name
+            assert not cluster.can_open("supplychain-org1", "peer0-0", host, 7053), name
     finally:
         with contextlib.suppress(client.ApiException):
             core.delete_namespaced_pod("fake-peer", "supplychain-org2", grace_period_seconds=0)
@@ -187,6 +194,26 @@ def test_renewal_rolls_exactly_the_renewed_peer(deployed: Deployed) -> None:
             if before[ns].get(name) != uid and not name.startswith(("org1-test", "org2-test"))
         )
         assert changed == ["supplychain-org1/peer1-0"], changed
+    finally:
+        api.close()
+
+
+def test_down_purge_leaves_nothing(deployed: Deployed) -> None:
+    api = deployed.cluster.api_client()
+    try:
+        services.down(deployed.loaded, target="kubernetes", kube=deployed.kube, purge=True)
+        core = client.CoreV1Api(api)
+        namespaces = [f"{NETWORK}-{o}" for o in ("ordererorg", "org1", "org2", "toolbox")]
+
+        def gone() -> bool:
+            live = {n.metadata.name for n in core.list_namespace().items}
+            return not live & set(namespaces)
+
+        deadline = time.monotonic() + 180
+        while not gone() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert gone(), "namespaces still present after down --purge"
+        assert not (Path(os.environ["BAAS_HOME"]) / "networks" / NETWORK / "kubernetes").exists()
     finally:
         api.close()
 
