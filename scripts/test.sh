@@ -11,6 +11,7 @@ bash scripts/install-helm.sh >/dev/null
 bash scripts/install-netpol-tools.sh >/dev/null
 bash scripts/install-kube.sh >/dev/null
 bash scripts/install-cluster.sh >/dev/null
+bash scripts/install-vault-injector.sh >/dev/null
 bash scripts/install-postgres.sh >/dev/null
 echo "==> ruff" >&2
 .venv/bin/ruff check baas topology pki tests bench
