@@ -23,3 +23,4 @@ bench: venv
 	.venv/bin/python bench/pki_bench.py
 	.venv/bin/python bench/render_bench.py
 	.venv/bin/python bench/up_bench.py --repeat 3
+	.venv/bin/python bench/kube_bench.py

@@ -78,6 +78,8 @@ def main() -> int:
                 figures,
                 lambda: services.smoke(loaded, target="kubernetes", kube=kube).value,
             )
+            for check in report.checks:
+                figures[f"  smoke: {check.name}"] = check.seconds
             figures["up to green smoke"] = time.monotonic() - first
             again = _timed(
                 "second up (no-op)",
