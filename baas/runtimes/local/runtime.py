@@ -274,16 +274,8 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                 _prepare_all, plan, options.topology_dir, report
             )
         with _Timer(result, "start") as step:
-            started = nodes.ensure_nodes(
-                plan,
-                crypto_root=crypto.root,
-                install=options.install,
-                state_dir=state_dir,
-                addresses=addresses,
-                tunables=options.tunables,
-                report=report,
-                timeout=options.timeout,
-                identity_digests=pki.identity_digests(crypto.root, pki_org_specs_from_plan(plan)),
+            started = _ensure_nodes(
+                plan, state_dir=state_dir, addresses=addresses, options=options, report=report
             )
             step.add([f"{c.action} {c.name}" for c in started.changes])
             step.add([f"wrote {name}" for name in started.config_written])
@@ -313,6 +305,30 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
     return result
 
 
+def _ensure_nodes(
+    plan: Plan,
+    *,
+    state_dir: Path,
+    addresses: ports.LocalAddresses,
+    options: LocalOptions,
+    report: Report,
+) -> nodes.NodesResult:
+    """Every node supervised with its current files; a node whose certificates changed (its
+    identity digest) restarts. What ``up``'s start phase and a TLS CA roll both run."""
+    crypto = _crypto(state_dir)
+    return nodes.ensure_nodes(
+        plan,
+        crypto_root=crypto.root,
+        install=options.install,
+        state_dir=state_dir,
+        addresses=addresses,
+        tunables=options.tunables,
+        report=report,
+        timeout=options.timeout,
+        identity_digests=pki.identity_digests(crypto.root, pki_org_specs_from_plan(plan)),
+    )
+
+
 def _rotate_tls_cas(
     plan: Plan,
     access: NetworkAccess,
@@ -327,7 +343,6 @@ def _rotate_tls_cas(
     state_dir = inputs.state_dir
     addresses = access.addresses
     assert isinstance(addresses, ports.LocalAddresses)
-    crypto = _crypto(state_dir)
 
     def sync() -> list[Change]:
         return converge.ensure_channels(
@@ -335,16 +350,8 @@ def _rotate_tls_cas(
         )
 
     def roll() -> None:
-        nodes.ensure_nodes(
-            plan,
-            crypto_root=crypto.root,
-            install=options.install,
-            state_dir=state_dir,
-            addresses=addresses,
-            tunables=options.tunables,
-            report=report,
-            timeout=options.timeout,
-            identity_digests=pki.identity_digests(crypto.root, pki_org_specs_from_plan(plan)),
+        _ensure_nodes(
+            plan, state_dir=state_dir, addresses=addresses, options=options, report=report
         )
 
     return tlsrotation.ensure_all(access, options=plan.pki, sync=sync, roll=roll, report=report)
