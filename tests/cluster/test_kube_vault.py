@@ -35,7 +35,8 @@ from tests.support import kube_images, oci
 from tests.support.cluster import NODE_IP, NodeCluster
 from tests.support.fabric import fabric_install_or_skip
 from tests.support.networks import vault_env
-from tests.support.vault_injector import Injector, openbao_on, vault_injector
+from tests.support.openbao import openbao_server
+from tests.support.vault_injector import Injector, vault_injector
 
 pytestmark = pytest.mark.fabric
 
@@ -68,7 +69,7 @@ def deployed(
     cluster.import_image(kube_images.probe_image(busybox=busybox, ref=DEFAULT_IMAGE))
     home = tmp_path_factory.mktemp("baas-home-vault")
     with (
-        openbao_on(NODE_IP) as bao,
+        openbao_server(host=NODE_IP) as bao,
         vault_injector(cluster, vault_addr=bao.addr) as injector,
         vault_env(bao),
         pytest.MonkeyPatch.context() as mp,

@@ -62,9 +62,9 @@ def find_bao() -> str:
     )
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -89,8 +89,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def openbao_server(*, attempts: int = 3) -> Iterator[OpenBao]:
-    """Start ``bao server -dev`` on a free port and yield ``OpenBao(addr, root_token)``.
+def openbao_server(*, host: str = "127.0.0.1", attempts: int = 3) -> Iterator[OpenBao]:
+    """Start ``bao server -dev`` on a free port of ``host`` and yield ``OpenBao(addr,
+    root_token)``. ``host`` is loopback unless pods must reach it (the test cluster's node IP).
 
     Waits until /v1/sys/health answers; retries on another port if the server exits early
     (e.g. a port race), up to ``attempts`` times. Raises BaoNotFound when the binary is absent and
@@ -101,8 +102,8 @@ def openbao_server(*, attempts: int = 3) -> Iterator[OpenBao]:
         os.chmod(workdir, 0o700)
         last_log = ""
         for attempt in range(attempts):
-            port = _free_port()
-            addr = f"http://127.0.0.1:{port}"
+            port = _free_port(host)
+            addr = f"http://{host}:{port}"
             token = f"root-{secrets.token_hex(16)}"
             env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
             env.update(HOME=workdir, BAO_DEV_ROOT_TOKEN_ID=token)
@@ -113,7 +114,7 @@ def openbao_server(*, attempts: int = 3) -> Iterator[OpenBao]:
                         bao,
                         "server",
                         "-dev",
-                        f"-dev-listen-address=127.0.0.1:{port}",
+                        f"-dev-listen-address={host}:{port}",
                         "-dev-no-store-token",
                     ],
                     stdin=subprocess.DEVNULL,

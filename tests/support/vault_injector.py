@@ -16,9 +16,10 @@ HashiCorp's Helm chart does:
   fails closed there (``failurePolicy: Fail``): a pod that should get an agent never starts
   without one.
 
-The server is an OpenBao dev server listening on the node IP (:func:`openbao_on`), which pods
-reach through the bridge gateway; ``VAULT_ADDR`` is then an IP address, which baas turns into
-the ``allow-vault`` egress NetworkPolicy.
+The server is an OpenBao dev server listening on the node IP
+(:func:`tests.support.openbao.openbao_server` with ``host``), which pods reach through the
+bridge gateway; ``VAULT_ADDR`` is then an IP address, which baas turns into the
+``allow-vault`` egress NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -26,12 +27,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib.util
-import os
-import secrets
-import socket
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +36,7 @@ from urllib.parse import urlsplit
 
 from tests.support import oci
 from tests.support.kubeapi import run_install_script
-from tests.support.openbao import OpenBao, find_bao
+from tests.support.openbao import find_bao
 
 VAULT_K8S_VERSION = "v1.6.2"
 NAMESPACE = "vault-injector"
@@ -50,9 +46,6 @@ INJECTOR_REF = f"baas.local/vault-k8s:{VAULT_K8S_VERSION}"
 AGENT_REPOSITORY = "baas.local/openbao-agent"
 LISTEN_PORT = 8080
 AGENT_UID = 100
-
-_STARTUP_DEADLINE_S = 60.0
-_STOP_DEADLINE_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -115,73 +108,6 @@ def injector_spec(vault_k8s: Path) -> oci.ImageSpec:
     entries = [*oci.base_entries(), oci.file_from(vault_k8s, "/bin/vault-k8s", mode=0o755)]
     config = oci.ImageConfig(entrypoint=("/bin/vault-k8s",), cmd=("agent-inject",), user="100")
     return oci.ImageSpec(ref=INJECTOR_REF, entries=tuple(entries), config=config)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(addr: str) -> bool:
-    import json
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{addr}/v1/sys/health", timeout=2) as resp:
-            return resp.status == 200 and json.load(resp).get("sealed") is False
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-@contextlib.contextmanager
-def openbao_on(host: str) -> Iterator[OpenBao]:
-    """An OpenBao dev server listening on ``host`` (a free port), like
-    :func:`tests.support.openbao.openbao_server` but reachable from pods when ``host`` is the
-    node IP. The root token is random and passed through the environment only."""
-    bao = find_bao()
-    with tempfile.TemporaryDirectory(prefix="baas-openbao-node-") as workdir:
-        os.chmod(workdir, 0o700)
-        port = _free_port(host)
-        addr = f"http://{host}:{port}"
-        token = f"root-{secrets.token_hex(16)}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
-        env.update(HOME=workdir, BAO_DEV_ROOT_TOKEN_ID=token)
-        log_path = Path(workdir) / "server.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [
-                    bao,
-                    "server",
-                    "-dev",
-                    f"-dev-listen-address={host}:{port}",
-                    "-dev-no-store-token",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,  # the banner prints the root token
-                stderr=log,
-                cwd=workdir,
-                env=env,
-            )
-        try:
-            deadline = time.monotonic() + _STARTUP_DEADLINE_S
-            while proc.poll() is None and time.monotonic() < deadline:
-                if _healthy(addr):
-                    break
-                time.sleep(0.1)
-            else:
-                tail = log_path.read_text(errors="replace").replace(token, "<root token>")
-                raise RuntimeError(f"OpenBao on {addr} did not become healthy:\n{tail[-2000:]}")
-            yield OpenBao(addr, token)
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=_STOP_DEADLINE_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
 
 
 def manifests(*, vault_addr: str, agent_ref: str, api_server: str) -> list[dict[str, Any]]:
