@@ -18,24 +18,34 @@ from pydantic import BaseModel, ValidationError
 from topology import validation
 from topology.errors import Diagnostic, TopologyError, by_position
 from topology.model import Network
+from topology.sources import SourceRoot
 from topology.yamlsafe import MAX_FILE_BYTES, Positions, YamlProblem, join_path, parse
 
 
 @dataclass(frozen=True)
 class LoadedTopology:
-    """A validated topology. ``base_dir`` is the folder relative paths are resolved against."""
+    """A validated topology. ``base_dir`` is the folder relative paths are resolved against;
+    ``confined``: chaincode paths must stay inside it (topologies the REST API runs; see
+    :mod:`topology.sources`)."""
 
     path: Path
     network: Network
     warnings: list[Diagnostic] = field(default_factory=list)
+    confined: bool = False
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def sources(self) -> SourceRoot:
+        """Where the chaincode paths point: the one rule for the CLI and the API."""
+        return SourceRoot(self.base_dir, confined=self.confined)
+
     def resolve(self, relative: str) -> Path:
-        """A path from the file (e.g. a chaincode ``path``) made absolute."""
-        return (self.base_dir / relative).resolve()
+        """A path from the file (e.g. a chaincode ``path``) made absolute; raises
+        :class:`topology.sources.SourceOutside` when confined and it leads out."""
+        return self.sources.resolve(relative)
 
 
 def load(path: str | Path) -> LoadedTopology:
@@ -67,10 +77,15 @@ def load(path: str | Path) -> LoadedTopology:
 
 
 def loads(
-    text: str, *, source: str = "<topology>", base_dir: Path | None = None
+    text: str,
+    *,
+    source: str = "<topology>",
+    base_dir: Path | None = None,
+    confined: bool = False,
 ) -> tuple[Network, list[Diagnostic]]:
     """Validate topology text. Returns ``(network, warnings)``; raises :class:`TopologyError`.
-    ``base_dir`` enables the chaincode-folder check (``None`` skips it)."""
+    ``base_dir`` enables the chaincode-folder check (``None`` skips it); ``confined`` makes
+    it refuse paths that lead out of ``base_dir`` (:class:`topology.sources.SourceRoot`)."""
     try:
         data, positions = parse(text)
     except YamlProblem as exc:
@@ -93,7 +108,7 @@ def loads(
         raise TopologyError(by_position(_from_pydantic(exc, source, positions))) from None
     diagnostics = by_position(
         _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)
-        for f in validation.check(network, base_dir=base_dir)
+        for f in validation.check(network, base_dir=base_dir, confined=confined)
     )
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:

@@ -15,6 +15,7 @@ from pathlib import Path
 from topology import names, policy
 from topology.errors import Severity
 from topology.model import Network
+from topology.sources import SourceOutside, SourceRoot
 
 MAX_NAMESPACE = 63
 
@@ -43,14 +44,17 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def check(network: Network, *, base_dir: Path | None = None) -> list[Finding]:
+def check(
+    network: Network, *, base_dir: Path | None = None, confined: bool = False
+) -> list[Finding]:
     """Every cross-field finding for ``network``. ``base_dir`` is the folder chaincode paths are
-    relative to; ``None`` skips the chaincode-path check."""
+    relative to; ``None`` skips the chaincode-path check. ``confined``: paths must stay inside
+    ``base_dir`` (the API's rule, :class:`topology.sources.SourceRoot`)."""
     findings: list[Finding] = []
     for rule in (_organizations, _channels, _chaincodes, _consensus, _pki):
         findings.extend(rule(network))
     if base_dir is not None:
-        findings.extend(_chaincode_paths(network, base_dir))
+        findings.extend(_chaincode_paths(network, SourceRoot(base_dir, confined=confined)))
     return findings
 
 
@@ -341,12 +345,19 @@ def _pki(net: Network) -> Iterator[Finding]:
         )
 
 
-def _chaincode_paths(net: Network, base_dir: Path) -> Iterator[Finding]:
+def _chaincode_paths(net: Network, sources: SourceRoot) -> Iterator[Finding]:
+    """Each chaincode folder exists (and, when confined, lies inside the source folder; the
+    refusal then does not say whether the folder exists)."""
+    relative_to = "the source folder" if sources.confined else "the topology file"
     for i, cc in enumerate(net.spec.chaincodes):
-        folder = (base_dir / cc.path).resolve()
+        try:
+            folder = sources.resolve(cc.path)
+        except SourceOutside as exc:
+            yield _error(f"spec.chaincodes[{i}].path", exc.message, exc.hint)
+            continue
         if not folder.is_dir():
             yield _error(
                 f"spec.chaincodes[{i}].path",
-                f"chaincode folder {cc.path!r} does not exist (looked in {folder})",
-                "the path is relative to the topology file; fix it or create the folder",
+                f"chaincode folder {cc.path!r} does not exist (looked in {sources.shown(folder)})",
+                f"the path is relative to {relative_to}; fix it or create the folder",
             )

@@ -5,6 +5,8 @@ topologies, like ``baas validate``).
 
 * :class:`topology.TopologyError` → 422 ``invalid-topology`` with every diagnostic.
 * :class:`baas.errors.UsageError` → 422 ``invalid-request``.
+* :class:`baas.errors.SigningRefused` → 403 ``signing-refused`` (a step would sign as an
+  organisation the caller may not sign for).
 * :class:`baas.errors.OperationError` → 502 ``operation-failed`` (Fabric, Kubernetes, Vault
   or a tool refused or failed).
 * other :class:`baas.errors.BaasError` → 500 ``operation-failed``.
@@ -27,7 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baas.errors import BaasError, OperationError, UsageError
+from baas.errors import BaasError, OperationError, SigningRefused, UsageError
 from topology import TopologyError
 
 log = logging.getLogger("baas.api")
@@ -135,6 +137,8 @@ def to_response(exc: BaseException) -> JSONResponse:
         return _topology_error(exc)
     if isinstance(exc, UsageError):
         return problem(422, "invalid-request", exc.message, hint=exc.hint)
+    if isinstance(exc, SigningRefused):
+        return problem(403, "signing-refused", exc.message, hint=exc.hint)
     if isinstance(exc, OperationError):
         return problem(502, "operation-failed", exc.message, hint=exc.hint)
     if isinstance(exc, BaasError):

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from baas.api.db import Database
@@ -112,7 +113,7 @@ class JobRunner:
         with self.db.session() as session:
             rows = list(jobs_db.unfinished(session))
             for row in rows:
-                self._finish(
+                finish(
                     session,
                     row,
                     "interrupted",
@@ -163,7 +164,7 @@ class JobRunner:
             if row is None:
                 return False
             if row.cancel_requested or self._stop_reason(job_id):
-                self._finish(session, row, self._stop_reason(job_id) or "cancelled")
+                finish(session, row, self._stop_reason(job_id) or "cancelled")
                 return False
             row.state = "running"
             row.started_at = now()
@@ -176,48 +177,95 @@ class JobRunner:
             if not self._begin(job_id):
                 return
             outcome = work(self._report(job_id))
-            self._end(job_id, "succeeded", result=outcome.to_dict())
+            close(self.db, job_id, "succeeded", result=outcome.to_dict())
         except Stopped as stop:
-            self._end(job_id, stop.state)
+            close(self.db, job_id, stop.state)
         except BaseException as exc:  # every failure is recorded; none escapes the thread
-            self._end(job_id, "failed", error=error_dict(exc))
+            close(self.db, job_id, "failed", error=error_dict(exc))
         finally:
             with self._lock:
                 self._stops.pop(job_id, None)
             self.bus.publish(job_id)
 
-    def _end(
-        self,
-        job_id: str,
-        state: str,
-        *,
-        result: dict[str, Any] | None = None,
-        error: dict[str, Any] | None = None,
-    ) -> None:
-        with self.db.session() as session:
-            row = jobs_db.get(session, job_id)
-            if row is not None:
-                self._finish(session, row, state, result=result, error=error)
 
-    @staticmethod
-    def _finish(
-        session: Any,
-        row: DeploymentRow,
-        state: str,
-        *,
-        result: dict[str, Any] | None = None,
-        error: dict[str, Any] | None = None,
-    ) -> None:
-        row.state = state
-        row.finished_at = now()
-        row.result = result
-        if state in ("cancelled", "interrupted") and error is None:
-            where = f" after: {row.last_step}" if row.last_step else " before its first step"
-            error = {"message": f"the {row.action} was {state}{where}", "hint": _retry(row.action)}
-        row.error = error
-        data: dict[str, Any] = {"state": state, "lastStep": row.last_step}
-        if error is not None:
-            data["error"] = error
-        if result is not None:
-            data["result"] = result
-        jobs_db.append_event(session, row.id, "state", data)
+def finish(
+    session: Any,
+    row: DeploymentRow,
+    state: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    """End job ``row`` in ``state`` (a final one) with its ``state`` event; a cancelled or
+    interrupted job without ``error`` gets one naming its last step."""
+    row.state = state
+    row.finished_at = now()
+    row.result = result
+    if state in ("cancelled", "interrupted") and error is None:
+        where = f" after: {row.last_step}" if row.last_step else " before its first step"
+        error = {"message": f"the {row.action} was {state}{where}", "hint": _retry(row.action)}
+    row.error = error
+    data: dict[str, Any] = {"state": state, "lastStep": row.last_step}
+    if error is not None:
+        data["error"] = error
+    if result is not None:
+        data["result"] = result
+    jobs_db.append_event(session, row.id, "state", data)
+
+
+def claim(
+    db: Database,
+    *,
+    network: str,
+    action: str,
+    target: str,
+    revision: int,
+    created_by: str | None,
+    purge: bool = False,
+) -> DeploymentRow:
+    """Take ``network``'s one lock — the unfinished-job slot every job takes — for a change
+    made within the request (replace, delete, renew, revoke): a ``running`` job of
+    ``action``, to be ended by :func:`holding`. Raises
+    :class:`~baas.api.db.deployments.ActiveDeployment` while another job holds the
+    network."""
+    with db.session() as session:
+        row = jobs_db.create(
+            session,
+            network=network,
+            action=action,
+            target=target,
+            purge=purge,
+            revision=revision,
+            created_by=created_by,
+        )
+        row.state, row.started_at = "running", now()
+        jobs_db.append_event(session, row.id, "state", {"state": "running"})
+    return row
+
+
+@contextmanager
+def holding(db: Database, row: DeploymentRow) -> Iterator[DeploymentRow]:
+    """Run the block under the lock job ``row`` (from :func:`claim`) holds; the job ends
+    ``succeeded``, or ``failed`` with the error, when the block does. A block that deletes
+    the network deletes its jobs, this one included."""
+    try:
+        yield row
+    except BaseException as exc:
+        close(db, row.id, "failed", error=error_dict(exc))
+        raise
+    close(db, row.id, "succeeded")
+
+
+def close(
+    db: Database,
+    job_id: str,
+    state: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    """:func:`finish` job ``job_id`` in its own session (nothing when it is gone)."""
+    with db.session() as session:
+        row = jobs_db.get(session, job_id)
+        if row is not None:
+            finish(session, row, state, result=result, error=error)

@@ -81,13 +81,15 @@ class NetworkSummary(_Model):
 
 
 class Deployment(_Model):
-    """A job (``up``, ``down`` or ``smoke``). ``phases`` are the service's phases with their
-    timings (once an ``up`` finished); ``lastStep`` the last progress line it reported;
-    ``result`` the service's outcome (for ``smoke``, the report)."""
+    """A job: ``up``, ``down`` or ``smoke``, or a change made within its request under the
+    network's lock (``replace``, ``delete``, ``renew``, ``revoke``). ``phases`` are the
+    service's phases with their timings (once an ``up`` finished); ``lastStep`` the last
+    progress line it reported; ``result`` the service's outcome (for ``smoke``, the
+    report)."""
 
     id: str
     network: str
-    action: Literal["up", "down", "smoke"]
+    action: Literal["up", "down", "smoke", "replace", "delete", "renew", "revoke"]
     target: str
     purge: bool
     state: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]

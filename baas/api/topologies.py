@@ -4,8 +4,10 @@ network turned back into the :class:`topology.LoadedTopology` every service take
 
 Relative paths in a topology (a chaincode's ``path``) resolve against the server's
 ``source_dir`` (:class:`~baas.api.settings.ApiSettings`), as the CLI resolves them against the
-topology file's folder; the loaded topology's ``path`` is ``<source_dir>/<name>.yaml`` (a name,
-not a file: nothing is written there).
+topology file's folder, but *confined*: an absolute path, or one that leads out of the source
+folder (through ``..`` or a link), is a 422 that does not say whether it exists
+(:mod:`topology.sources`). The loaded topology's ``path`` is ``<source_dir>/<name>.yaml`` (a
+name, not a file: nothing is written there).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from baas.api.db.models import NetworkRow
 from baas.api.errors import ApiError
 from baas.services.plan import ValidationResult
 from topology import Diagnostic, TopologyError
+from topology.yamlsafe import YamlProblem, check_nesting
 
 YAML = "application/yaml"
 JSON = "application/json"
@@ -52,25 +55,38 @@ def _fail(message: str, hint: str, line: int | None = None, column: int | None =
 
 def parse(body: bytes, *, media: str, source_dir: Path) -> tuple[str, topology.LoadedTopology]:
     """The body's text and its validated topology. Raises :class:`TopologyError` (every
-    diagnostic, with line and column) for anything ``baas validate`` would refuse."""
+    diagnostic, with line and column) for anything ``baas validate`` would refuse; a JSON body
+    nested deeper than :data:`topology.yamlsafe.MAX_DEPTH` is refused before :func:`json.loads`
+    (which recurses per level) sees it, a YAML body by the loader, with the same diagnostic."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         _fail(f"the body is not UTF-8 text (byte {exc.start})", "send the topology as UTF-8")
     if media == JSON and text.strip():
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            _fail(f"not JSON: {exc.msg}", "send valid JSON or YAML", exc.lineno, exc.colno)
+        _check_json(text)
     return text, load(text, source_dir=source_dir)
+
+
+def _check_json(text: str) -> None:
+    """Refuse ``text`` unless it is JSON nested at most :data:`~topology.yamlsafe.MAX_DEPTH`
+    deep (the same limit and pre-scan as the YAML loader's)."""
+    try:
+        check_nesting(text)
+    except YamlProblem as exc:
+        _fail(exc.message, exc.hint, exc.line, exc.column)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"not JSON: {exc.msg}", "send valid JSON or YAML", exc.lineno, exc.colno)
 
 
 def load(text: str, *, source_dir: Path, source: str = BODY) -> topology.LoadedTopology:
     """Validate topology ``text``; diagnostics name ``source`` as their file (see the module
     docstring for relative paths)."""
-    network, warnings = topology.loads(text, source=source, base_dir=source_dir.resolve())
-    path = source_dir.resolve() / f"{network.metadata.name}.yaml"
-    return topology.LoadedTopology(path=path, network=network, warnings=warnings)
+    base = source_dir.resolve()
+    network, warnings = topology.loads(text, source=source, base_dir=base, confined=True)
+    path = base / f"{network.metadata.name}.yaml"
+    return topology.LoadedTopology(path=path, network=network, warnings=warnings, confined=True)
 
 
 def loaded(row: NetworkRow, *, source_dir: Path) -> topology.LoadedTopology:

@@ -8,10 +8,12 @@ closed (use it as a context manager).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from baas.addressing import Addresses
+from baas.errors import SigningRefused
 from baas.fabric.connection import Connections, NodeTarget
 from baas.fabric.identity import SigningIdentity
 from baas.fabric.osnadmin import AdminTarget
@@ -22,10 +24,16 @@ from baas.plan import NodePlan, OrgPlan, Plan
 
 @dataclass
 class NetworkAccess:
+    """``signers``: the organisations (by name) whose admins may sign *changes* through this
+    access — joins, chaincode installs, approvals, commits, Init, channel config updates;
+    ``None``: every organisation. Reads are signed by the organisation that owns the node
+    whatever ``signers`` says (a query changes nothing)."""
+
     plan: Plan
     crypto: CryptoTree
     addresses: Addresses
     connections: Connections = field(default_factory=Connections)
+    signers: frozenset[str] | None = None
     _identities: dict[str, SigningIdentity] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -40,6 +48,23 @@ class NetworkAccess:
                 found = SigningIdentity.from_msp_dir(org.msp_id, self.crypto.admin(org).msp)
                 self._identities[org.admin] = found
             return found
+
+    def may_sign(self, org: OrgPlan) -> bool:
+        """Whether changes may be signed as ``org``'s admin."""
+        return self.signers is None or org.name in self.signers
+
+    def require_signers(self, orgs: Iterable[OrgPlan], *, purpose: str) -> None:
+        """Raise :class:`~baas.errors.SigningRefused` naming every organisation of ``orgs``
+        that may not sign (call it before acting, so that nothing is half done)."""
+        refused = sorted({org.name for org in orgs if not self.may_sign(org)})
+        if refused:
+            raise SigningRefused(refused, purpose=purpose, allowed=self.signers or frozenset())
+
+    def signer(self, org: OrgPlan, *, purpose: str) -> SigningIdentity:
+        """``org``'s admin identity for signing a change (``purpose`` names it in the refusal
+        when ``org`` is not one of :attr:`signers`)."""
+        self.require_signers([org], purpose=purpose)
+        return self.admin(org)
 
     def user(self, org: OrgPlan, name: str) -> SigningIdentity:
         """A client identity of ``org`` (``name`` as in ``org.users``), loaded once."""

@@ -94,8 +94,52 @@ def _ensure_installed(
     present = retrying(lambda: lifecycle.installed(peer, admin), timeout=NODE_TIMEOUT)
     if pkg.package_id in present:
         return []
-    lifecycle.install(peer, admin, pkg.data)
+    installer = access.signer(org, purpose=f"installing {pkg.package_id} on {peer.target.name}")
+    lifecycle.install(peer, installer, pkg.data)
     return [Change("installed", peer.target.name, pkg.package_id)]
+
+
+def _to_approve(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    orgs: list[OrgPlan],
+    packages: Mapping[str, Package],
+    decision: Decision,
+) -> list[OrgPlan]:
+    """The member organisations whose approval of ``decision``'s definition is missing
+    (read-only). For a committed definition: those whose approval names another package than
+    their own (an organisation that joined after the commit, or whose package changed)."""
+    definition = decision.definition
+    if decision.is_committed:
+        return [
+            org
+            for org in orgs
+            if lifecycle.approved_package(
+                access.peer(_endorser(org)),
+                access.admin(org),
+                channel=cc.channel,
+                name=cc.name,
+                sequence=definition.sequence,
+            )
+            != packages[org.name].package_id
+        ]
+    first = orgs[0]
+    readiness = lifecycle.commit_readiness(
+        access.peer(_endorser(first)),
+        access.admin(first),
+        channel=cc.channel,
+        definition=definition,
+    )
+    return [org for org in orgs if not readiness.get(org.msp_id, False)]
+
+
+def _submitter(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> OrgPlan:
+    """The member organisation whose admin submits the commit and Init: the first one
+    :attr:`NetworkAccess.signers` allows."""
+    allowed = [org for org in orgs if access.may_sign(org)]
+    if not allowed:
+        access.require_signers(orgs[:1], purpose=f"committing chaincode {cc.name}")
+    return allowed[0]
 
 
 def ensure_chaincode(
@@ -106,8 +150,23 @@ def ensure_chaincode(
     report: Report,
 ) -> list[Change]:
     """Install, approve, commit and (when required) initialise ``cc``; ``packages`` maps each
-    member organisation's name to its own package. Returns what changed."""
+    member organisation's name to its own package. Returns what changed.
+
+    What to do is decided first (the committed definition, the approvals missing): when an
+    organisation that must approve is not one of ``access.signers``, it raises
+    :class:`~baas.errors.SigningRefused` before anything is installed or approved, and the
+    committed definition keeps serving."""
     orgs = member_orgs(access, cc)
+    decision = decide(access, cc)
+    definition = decision.definition
+    to_approve = _to_approve(access, cc, orgs, packages, decision)
+    access.require_signers(
+        to_approve,
+        purpose=f"approving chaincode {cc.name} {cc.version} "
+        f"(sequence {definition.sequence}) on {cc.channel}",
+    )
+    if not decision.is_committed:
+        _submitter(access, cc, orgs)  # no member may commit: refused before anything is done
     changes: list[Change] = []
     peers = [(org, node) for org in orgs for node in org.peers]
     with ThreadPoolExecutor(max_workers=max(1, min(len(peers), 16))) as pool:
@@ -118,23 +177,6 @@ def ensure_chaincode(
             peers,
         ):
             changes += found
-        decision = decide(access, cc)
-        if decision.is_committed:
-            # An organisation that joined the channel after the commit (or whose package
-            # changed) approves the committed definition with its own package.
-            changes += _approve_committed(access, cc, orgs, packages, decision.definition)
-            # A run stopped between commit and Init converges here: Init is retried, and
-            # "already initialized" is the answer of every later run.
-            return changes + (_initialise(access, cc, orgs) if cc.init_required else [])
-        definition = decision.definition
-        first = orgs[0]
-        readiness = lifecycle.commit_readiness(
-            access.peer(_endorser(first)),
-            access.admin(first),
-            channel=cc.channel,
-            definition=definition,
-        )
-        to_approve = [org for org in orgs if not readiness.get(org.msp_id, False)]
         if to_approve:
             report(
                 f"chaincode {cc.name} {cc.version} (sequence {definition.sequence}): "
@@ -154,10 +196,22 @@ def ensure_chaincode(
             ),
             strict=True,
         ):
-            changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}"))
+            committed = " (committed)" if decision.is_committed else ""
+            changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}{committed}"))
+    if decision.is_committed:
+        # A run stopped between commit and Init converges here: Init is retried, and
+        # "already initialized" is the answer of every later run. A caller that may sign for
+        # no member leaves the retry to those who may.
+        retry = cc.init_required and any(access.may_sign(org) for org in orgs)
+        return changes + (_initialise(access, cc, orgs) if retry else [])
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     _wait_ready_everywhere(access, cc, orgs, definition)
-    lifecycle.commit(endorsers, access.admin(first), channel=cc.channel, definition=definition)
+    lifecycle.commit(
+        endorsers,
+        access.admin(_submitter(access, cc, orgs)),
+        channel=cc.channel,
+        definition=definition,
+    )
     _wait_defined_everywhere(access, cc, orgs, definition.sequence)
     verb = "upgraded" if decision.is_upgrade else "committed"
     changes.append(
@@ -234,37 +288,14 @@ def _wait_defined_everywhere(
         time.sleep(0.05)
 
 
-def _approve_committed(
-    access: NetworkAccess,
-    cc: ChaincodePlan,
-    orgs: list[OrgPlan],
-    packages: Mapping[str, Package],
-    definition: lifecycle.Definition,
-) -> list[Change]:
-    """Approve the committed ``definition`` for every member organisation whose approval is
-    missing or names another package than its own."""
-    changes: list[Change] = []
-    for org in orgs:
-        peer = access.peer(_endorser(org))
-        admin = access.admin(org)
-        mine = packages[org.name].package_id
-        approved = lifecycle.approved_package(
-            peer, admin, channel=cc.channel, name=cc.name, sequence=definition.sequence
-        )
-        if approved == mine:
-            continue
-        lifecycle.approve(peer, admin, channel=cc.channel, definition=definition, package_id=mine)
-        changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel} (committed)"))
-    return changes
-
-
 def _initialise(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> list[Change]:
-    """Run Init once for the new definition, endorsed by every member organisation."""
+    """Run Init once for the new definition, endorsed by every member organisation and
+    submitted by the first one :attr:`NetworkAccess.signers` allows."""
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     try:
         transactions.submit(
             endorsers,
-            access.admin(orgs[0]),
+            access.admin(_submitter(access, cc, orgs)),
             channel=cc.channel,
             chaincode=cc.name,
             function=cc.init_function,

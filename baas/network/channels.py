@@ -59,6 +59,14 @@ def _pool(items: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=max(1, min(items, 16)))
 
 
+def _require_joiners(access: NetworkAccess, nodes: list[NodePlan], channel: ChannelPlan) -> None:
+    """Refuse (before any node joins) when a node's organisation may not sign changes."""
+    access.require_signers(
+        [access.org_of(n) for n in nodes],
+        purpose=f"joining {', '.join(n.fqdn for n in nodes)} to channel {channel.name}",
+    )
+
+
 def _orderer_joined(access: NetworkAccess, node: NodePlan, channel: str) -> bool:
     target = access.orderer_admin(node)
     info = retrying(lambda: osnadmin.channel_info(target, channel), timeout=NODE_TIMEOUT)
@@ -105,6 +113,7 @@ def ensure_channel(
         missing = [n for n, ok in zip(orderers, joined, strict=True) if not ok]
         block: bytes | None = None
         if missing:
+            _require_joiners(access, missing, channel)
             block = genesis(channel)
             report(f"channel {channel.name}: joining {len(missing)} orderer(s)")
             changes += pool.map(
@@ -126,6 +135,7 @@ def ensure_channel(
             n for n, chs in zip(peers, peer_channels, strict=True) if channel.name not in chs
         ]
         if new_peers:
+            _require_joiners(access, new_peers, channel)
             block = block or genesis(channel)
             report(f"channel {channel.name}: joining {len(new_peers)} peer(s)")
             changes += pool.map(

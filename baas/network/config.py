@@ -333,7 +333,9 @@ def ensure(
     if not decision.needed:
         return []
     orgs = _channel_orgs(access, channel)
-    submission = _Submission(access, channel, [access.admin(org) for org in orgs])
+    purpose = f"the config update of channel {channel.name}"
+    access.require_signers(orgs, purpose=purpose)
+    submission = _Submission(access, channel, [access.signer(org, purpose=purpose) for org in orgs])
     signed_by = ", ".join(org.msp_id for org in orgs)
     changes: list[Change] = []
     for node in decision.rotations:

@@ -37,8 +37,17 @@ class Runtime(Protocol):
         written; raises a :class:`baas.errors.BaasError` saying what is missing."""
         ...
 
-    def up(self, plan: Plan, *, crypto: Path, report: Report) -> Result:
-        """Bring the network to the plan's state; idempotent."""
+    def up(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> Result:
+        """Bring the network to the plan's state; idempotent. ``signers``: the organisations
+        whose admins may sign changes (``None``: all); a change needing another's signature
+        raises :class:`~baas.errors.SigningRefused` before it is made."""
         ...
 
     def down(self, plan: Plan, *, purge: bool, report: Report) -> Result:
@@ -60,6 +69,7 @@ class Runtime(Protocol):
         on_check: Callable[[Any], None] | None = None,
         load: Any = None,
         on_load: Callable[[Any], None] | None = None,
+        signers: frozenset[str] | None = None,
     ) -> Result:
         """End-to-end checks of the running network (a ``baas.smoke.report.SmokeReport``);
         with ``load`` (``baas.smoke.load.LoadOptions``) a load probe after them."""

@@ -150,16 +150,18 @@ def smoke(
     on_check: Callable[[Any], None] | None = None,
     load: Any = None,
     on_load: Callable[[Any], None] | None = None,
+    signers: frozenset[str] | None = None,
 ) -> Outcome[Any]:
     """End-to-end checks of the running network on ``target``: an Outcome whose value is a
     :class:`baas.smoke.report.SmokeReport` (its ``passed`` says whether every check passed).
     ``on_check`` sees each check's result as soon as it is known; ``load``
     (:class:`baas.smoke.load.LoadOptions`) adds a load probe, reported to ``on_load`` every
-    second."""
+    second. ``signers``: the organisations whose admins may sign the probe chaincode's
+    deployment (``None``: every one; see :func:`baas.services.runtime.up`)."""
     from baas import plan as planning
     from baas.services.runtime import runtime_for
 
     plan = planning.build(loaded.network)
     runtime = runtime_for(target, loaded, kube=kube)
-    report = runtime.smoke(plan, on_check=on_check, load=load, on_load=on_load)
+    report = runtime.smoke(plan, on_check=on_check, load=load, on_load=on_load, signers=signers)
     return Outcome("SmokeReport", report, loaded.warnings)

@@ -78,7 +78,7 @@ def runtime_for(
     name = loaded.network.metadata.name
     return LocalRuntime(
         state_dir=network_dir(name),
-        topology_dir=loaded.base_dir,
+        sources=loaded.sources,
         release=loaded.network.spec.fabric.pinned,
         fabric_bin=fabric_bin,
         timeout=timeout,
@@ -93,16 +93,22 @@ def up(
     fabric_bin: Path | None = None,
     timeout: float | None = None,
     report: Report = _quiet,
+    signers: frozenset[str] | None = None,
 ) -> Outcome[Result]:
     """Bring the network up on ``target`` (idempotent). The runtime checks what it needs
-    (binaries, a cluster) before any key is issued, so a wrong setup writes nothing."""
+    (binaries, a cluster) before any key is issued, so a wrong setup writes nothing.
+    ``signers``: the organisations whose admins may sign changes (``None``: every one); a
+    change that needs another's signature raises :class:`~baas.errors.SigningRefused`
+    before it is made (the REST API passes the caller's organisation)."""
     plan = planning.build(loaded.network)
     if target == "kubernetes":
         _refuse_rotation(loaded, plan)
     runtime = runtime_for(target, loaded, kube=kube, fabric_bin=fabric_bin, timeout=timeout)
     runtime.preflight(plan)
     crypto = ensure_pki(loaded, report=report).root
-    return Outcome("UpResult", runtime.up(plan, crypto=crypto, report=report), loaded.warnings)
+    return Outcome(
+        "UpResult", runtime.up(plan, crypto=crypto, report=report, signers=signers), loaded.warnings
+    )
 
 
 def down(

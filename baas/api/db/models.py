@@ -53,7 +53,10 @@ class Base(DeclarativeBase):
 
 class NetworkRow(Base):
     """A network created through the API: its topology exactly as posted (``source``, YAML or
-    JSON) and what validation said of it (``summary``: counts, organisations, warnings)."""
+    JSON) and what validation said of it (``summary``: counts, organisations, warnings).
+    ``deployed_source`` / ``deployed_revision``: the topology the last successful ``up`` ran
+    (None before the first): what a scoped caller's ``up`` is judged against
+    (:mod:`baas.network.signatures`)."""
 
     __tablename__ = "networks"
 
@@ -66,6 +69,8 @@ class NetworkRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    deployed_source: Mapped[str | None] = mapped_column(Text, nullable=True)
+    deployed_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DeploymentRow(Base):

@@ -18,7 +18,7 @@ from baas.api.auth import Action, Principal, allow
 from baas.api.context import Context, context
 from baas.api.db.models import NetworkRow
 from baas.api.errors import forbidden
-from baas.api.routes.common import NetworkName, errors, loaded, network, note
+from baas.api.routes.common import NetworkName, errors, loaded, locked, network, note
 from baas.api.schemas import RenewRequest, RevokeRequest, ServiceResult
 from baas.services.results import Outcome
 
@@ -79,12 +79,14 @@ def renew_certificates(
         )
     if body.identity is not None:
         _require_own_identity(ctx, principal, row, body.identity)
-    outcome = services.pki_renew(
-        loaded(ctx, row),
-        identity=body.identity,
-        expiring_within=body.expiring_within,
-        new_key=body.new_key,
-    )
+    found = loaded(ctx, row)
+    with locked(ctx, principal, row, action="renew"):
+        outcome = services.pki_renew(
+            found,
+            identity=body.identity,
+            expiring_within=body.expiring_within,
+            new_key=body.new_key,
+        )
     return outcome.to_dict()
 
 
@@ -101,4 +103,6 @@ def revoke_certificates(
     note(request, network=name, identity=body.identity)
     row = network(ctx, principal, name)
     _require_own_identity(ctx, principal, row, body.identity)
-    return services.pki_revoke(loaded(ctx, row), body.identity).to_dict()
+    found = loaded(ctx, row)
+    with locked(ctx, principal, row, action="revoke"):
+        return services.pki_revoke(found, body.identity).to_dict()

@@ -3,17 +3,23 @@ the audit note, and the error responses every route documents in the OpenAPI sch
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from fastapi import Path, Request
 from sqlalchemy.orm import Session
 
 import topology
-from baas.api import topologies
+from baas import plan as planning
+from baas.api import jobs, topologies
 from baas.api.auth import Principal, refuse_unseen
 from baas.api.context import Context
-from baas.api.db.models import NetworkRow
-from baas.api.errors import Problem, not_found
+from baas.api.db.deployments import ActiveDeployment
+from baas.api.db.models import DeploymentRow, NetworkRow
+from baas.api.errors import ApiError, Problem, conflict, not_found
+from baas.errors import SigningRefused
+from baas.network import signatures
 from baas.runtimes import Target
 
 NetworkName = Path(
@@ -77,6 +83,81 @@ def loaded(ctx: Context, row: NetworkRow) -> topology.LoadedTopology:
     return topologies.loaded(row, source_dir=ctx.settings.source_dir)
 
 
+def recorded(ctx: Context, row: NetworkRow, *, text: str | None = None) -> topology.LoadedTopology:
+    """The stored topology (or ``text``, e.g. the one last deployed), validated without
+    looking at chaincode folders: for what needs no chaincode source (``down``, deciding
+    what a change signs)."""
+    network, warnings = topology.loads(text or row.source, source=f"network {row.name}")
+    path = ctx.settings.source_dir.resolve() / f"{row.name}.yaml"
+    return topology.LoadedTopology(path=path, network=network, warnings=warnings)
+
+
 def target(row: NetworkRow) -> Target:
     """The network's target (stored only after the API checked it)."""
     return cast(Target, row.target)
+
+
+def busy(name: str, holder: ActiveDeployment) -> ApiError:
+    """The 409 for a network whose one lock ``holder`` has."""
+    return conflict(
+        f"network {name} already has job {holder.id} ({holder.action}, {holder.state})",
+        hint=f"wait for it (GET /api/v1/deployments/{holder.id}/events) or cancel it",
+    )
+
+
+@contextmanager
+def locked(
+    ctx: Context, principal: Principal, row: NetworkRow, *, action: str, purge: bool = False
+) -> Iterator[DeploymentRow]:
+    """Hold network ``row``'s one lock while the block changes it (:func:`jobs.exclusive`:
+    the change is a job of ``action`` in the network's history); 409 naming the holder —
+    before anything runs — while another job has it."""
+    try:
+        job = jobs.claim(
+            ctx.db,
+            network=row.name,
+            action=action,
+            target=row.target,
+            revision=row.revision,
+            created_by=principal.token_id,
+            purge=purge,
+        )
+    except ActiveDeployment as holder:
+        raise busy(row.name, holder) from None
+    with jobs.holding(ctx.db, job):
+        yield job
+
+
+def require_own_signatures(
+    principal: Principal, *, before: topology.LoadedTopology | None, after: topology.LoadedTopology
+) -> None:
+    """Raise :class:`~baas.errors.SigningRefused` (403 naming them) when going from
+    ``before`` (deployed or stored; None: never deployed) to ``after`` needs the admin
+    signatures of organisations other than a scoped caller's own
+    (:func:`baas.network.signatures.required`). Unscoped callers pass."""
+    if not principal.scoped:
+        return
+    own = principal.own_org(
+        {"name": o.name, "mspId": o.msp_id} for o in after.network.spec.organizations
+    )
+    needed = signatures.required(
+        planning.build(before.network) if before is not None else None,
+        planning.build(after.network),
+    )
+    refused = signatures.others(needed, own or "")
+    if refused:
+        purposes = dict.fromkeys(p for found in refused.values() for p in found)
+        raise SigningRefused(
+            list(refused),
+            purpose="; ".join(purposes),
+            allowed=frozenset({own}) if own else frozenset(),
+        )
+
+
+def signers(principal: Principal, row: NetworkRow) -> frozenset[str] | None:
+    """The organisations a job started by ``principal`` may sign changes for: a scoped
+    caller's own (none when it is not in the network), everyone's for others."""
+    if not principal.scoped:
+        return None
+    own = principal.own_org(row.summary["organizations"])
+    return frozenset({own}) if own is not None else frozenset()

@@ -25,7 +25,18 @@ from baas.api.db import deployments as jobs_db
 from baas.api.db.models import FINAL_STATES, DeploymentRow, NetworkRow
 from baas.api.errors import ApiError, conflict, forbidden, not_found
 from baas.api.jobs import Work
-from baas.api.routes.common import NetworkName, errors, find_network, loaded, note, target
+from baas.api.routes.common import (
+    NetworkName,
+    busy,
+    errors,
+    find_network,
+    loaded,
+    note,
+    recorded,
+    require_own_signatures,
+    signers,
+    target,
+)
 from baas.api.schemas import Deployment, DeploymentList, DeploymentRequest, Event
 
 router = APIRouter(tags=["deployments"])
@@ -33,17 +44,38 @@ KEEPALIVE_SECONDS = 15.0
 JobId = Path(pattern=r"^dep_[0-9a-f]{16}$", description="A deployment's id.")
 
 
-def _work(ctx: Context, row: NetworkRow, request: DeploymentRequest) -> Work:
+def _work(ctx: Context, principal: Principal, row: NetworkRow, request: DeploymentRequest) -> Work:
     found = loaded(ctx, row)  # validated now: an invalid topology is a 422, not a failed job
     where = target(row)
     kube = ctx.settings.kube
-    if request.action == "up":
-        return lambda report: services.up(
-            found, target=where, kube=kube, timeout=request.timeout, report=report
+    if request.action == "down":
+        return lambda report: services.down(
+            found, target=where, purge=request.purge, kube=kube, report=report
         )
-    return lambda report: services.down(
-        found, target=where, purge=request.purge, kube=kube, report=report
-    )
+    deployed = recorded(ctx, row, text=row.deployed_source) if row.deployed_source else None
+    require_own_signatures(principal, before=deployed, after=found)
+
+    def up(report: Callable[[str], None]) -> Any:
+        outcome = services.up(
+            found,
+            target=where,
+            kube=kube,
+            timeout=request.timeout,
+            report=report,
+            signers=signers(principal, row),
+        )
+        _deployed(ctx, row)
+        return outcome
+
+    return up
+
+
+def _deployed(ctx: Context, row: NetworkRow) -> None:
+    """Remember ``row``'s topology (as the job read it) as the one the network runs."""
+    with ctx.db.session() as session:
+        stored = session.get(NetworkRow, row.name)
+        if stored is not None:
+            stored.deployed_source, stored.deployed_revision = row.source, row.revision
 
 
 def start_job(
@@ -74,11 +106,8 @@ def start_job(
                 revision=row.revision,
                 created_by=principal.token_id,
             )
-    except jobs_db.ActiveDeployment as busy:
-        raise conflict(
-            f"network {name} already has job {busy.id} ({busy.action}, {busy.state})",
-            hint=f"wait for it (GET /api/v1/deployments/{busy.id}/events) or cancel it",
-        ) from None
+    except jobs_db.ActiveDeployment as holder:
+        raise busy(name, holder) from None
     note(request, deployment=job.id)
     ctx.runner.start(job.id, work)
     response.headers["Location"] = f"/api/v1/deployments/{job.id}"
@@ -113,7 +142,7 @@ def start_deployment(
         name=name,
         action=body.action,
         purge=body.purge,
-        work_for=lambda row: _work(ctx, row, body),
+        work_for=lambda row: _work(ctx, principal, row, body),
     )
     return Deployment.of(job)
 
@@ -189,11 +218,15 @@ def cancel_deployment(
     ctx: Context = Depends(context),
 ) -> Deployment:
     """Ask a queued or running deployment to stop at its next step (it ends ``cancelled``;
-    what it finished stays done). A chaincode-deployer cancels only ``up`` jobs."""
+    what it finished stays done). A consortium-admin cancels any job; a chaincode-deployer
+    only the ``up`` and ``smoke`` jobs it started itself."""
     note(request, network=name, deployment=job_id)
     row = _job(ctx, principal, job_id, name)
-    if row.action == "down" and not principal.may(Action.deploy_down):
-        raise forbidden(f"a {principal.role.value} token may not cancel a down")
+    if not principal.may(Action.deploy_down) and row.created_by != principal.token_id:
+        raise forbidden(
+            f"a {principal.role.value} token cancels only the jobs it started",
+            hint="ask a consortium-admin, or the token that started it",
+        )
     if row.state in FINAL_STATES:
         raise conflict(f"deployment {job_id} already ended ({row.state})")
     ctx.runner.cancel(job_id)

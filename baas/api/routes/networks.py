@@ -13,23 +13,29 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
+import topology
 from baas import services
 from baas.api import topologies
 from baas.api.auth import Action, Principal, allow
 from baas.api.context import Context, context
 from baas.api.db import deployments as jobs_db
-from baas.api.db.models import DeploymentRow, NetworkRow, now
-from baas.api.errors import conflict, forbidden
+from baas.api.db.models import NetworkRow, now
+from baas.api.errors import ApiError, conflict, forbidden
 from baas.api.routes.common import (
     NetworkName,
     errors,
     find_network,
     loaded,
+    locked,
     network,
     note,
+    recorded,
+    require_own_signatures,
     target,
 )
 from baas.api.schemas import NetworkDetail, NetworkList, NetworkSummary, ServiceResult
+from baas.errors import BaasError
+from baas.services import Outcome
 from topology import Diagnostic, TopologyError
 
 router = APIRouter(prefix="/api/v1/networks", tags=["networks"])
@@ -51,15 +57,6 @@ TargetName = Literal["local", "kubernetes"]
 async def _body(request: Request) -> tuple[str, bytes]:
     media = topologies.media_type(request.headers.get("content-type"))
     return media, await request.body()
-
-
-def _running(row: DeploymentRow | None, what: str) -> None:
-    if row is not None:
-        raise conflict(
-            f"deployment {row.id} ({row.action}) of network {row.network} is {row.state}; "
-            f"{what} waits for it",
-            hint=f"follow it at /api/v1/deployments/{row.id}/events or cancel it",
-        )
 
 
 _LISTED = select(
@@ -166,8 +163,8 @@ async def read_network(
     return await ctx.db.run(_detail, ctx, principal, name)
 
 
-def _only_chaincodes_differ(old: NetworkRow, new: Any, ctx: Context) -> bool:
-    before = loaded(ctx, old).network.model_dump(exclude={"spec": {"chaincodes"}})
+def _only_chaincodes_differ(old: topology.LoadedTopology, new: topology.LoadedTopology) -> bool:
+    before = old.network.model_dump(exclude={"spec": {"chaincodes"}})
     return bool(before == new.network.model_dump(exclude={"spec": {"chaincodes"}}))
 
 
@@ -185,7 +182,9 @@ def replace_network(
     body: tuple[str, bytes] = Depends(_body),
 ) -> NetworkDetail:
     """Replace the network's topology (``metadata.name`` must stay ``name``). The next ``up``
-    applies it. A chaincode-deployer may change ``spec.chaincodes`` only."""
+    applies it. A chaincode-deployer may change ``spec.chaincodes`` only; a token scoped to
+    an organisation only what that organisation alone signs for (403 names the others).
+    Refused (409) while a job runs on the network."""
     media, raw = body
     note(request, network=name)
     current = network(ctx, principal, name)
@@ -202,22 +201,26 @@ def replace_network(
                 )
             ]
         )
-    if not principal.may(Action.create_network) and not _only_chaincodes_differ(
-        current, found, ctx
-    ):
+    before = recorded(ctx, current)
+    if not principal.may(Action.create_network) and not _only_chaincodes_differ(before, found):
         raise forbidden(
             f"a {principal.role.value} token may change spec.chaincodes only",
             hint="leave everything else as it is",
         )
-    with ctx.db.session() as session:
-        _running(jobs_db.active_for(session, name), "a replacement")
+    require_own_signatures(principal, before=before, after=found)
+    with locked(ctx, principal, current, action="replace"), ctx.db.session() as session:
         row = find_network(session, principal, name)
         row.source, row.media_type = text, media
         row.summary = topologies.summary(found)
         row.revision += 1
         row.updated_at = now()
         note(request, revision=row.revision)
+    with ctx.db.session() as session:
         return NetworkDetail.detail(row, jobs_db.latest_for(session, name))
+
+
+def _forgotten(name: str) -> ServiceResult:
+    return {"kind": "Forgotten", "network": name, "stopped": False}
 
 
 @router.delete("/{name}", response_model=ServiceResult, responses=errors(409))
@@ -225,24 +228,47 @@ def delete_network(
     request: Request,
     name: str = NetworkName,
     purge: bool = Query(False, description="Also delete ledgers, data and keys."),
+    force: bool = Query(
+        False,
+        description="Forget the network without stopping it (when its nodes cannot be "
+        "reached, e.g. a cluster this server has no access to); its nodes and files stay.",
+    ),
     principal: Principal = Depends(allow(Action.delete_network)),
     ctx: Context = Depends(context),
 ) -> ServiceResult:
     """Stop the network (``baas down``; ``purge`` deletes its ledgers and keys too) and
-    forget it. Refused while a deployment runs."""
-    note(request, network=name, purge=purge)
+    forget it; ``force`` forgets it without stopping anything. Holds the network's lock:
+    refused (409, before anything runs) while a job runs, and no job starts meanwhile."""
+    note(request, network=name, purge=purge, force=force)
     row = network(ctx, principal, name)
-    with ctx.db.session() as session:
-        _running(jobs_db.active_for(session, name), "deleting it")
-    outcome = services.down(
-        loaded(ctx, row), target=target(row), purge=purge, kube=ctx.settings.kube
-    )
-    with ctx.db.session() as session:
-        _running(jobs_db.active_for(session, name), "deleting it")
-        stored = session.get(NetworkRow, name)
-        if stored is not None:
-            session.delete(stored)
-    return outcome.to_dict()
+    if force and purge:
+        raise ApiError(
+            422,
+            "invalid-request",
+            "purge deletes the network's files, which force leaves",
+            hint="drop one of purge and force",
+        )
+    found = recorded(ctx, row)  # down needs no chaincode source: a folder may have gone
+    with locked(ctx, principal, row, action="delete", purge=purge):
+        outcome = None if force else _down(ctx, row, found, purge=purge)
+        with ctx.db.session() as session:
+            stored = session.get(NetworkRow, name)
+            if stored is not None:
+                session.delete(stored)
+    return outcome.to_dict() if outcome is not None else _forgotten(name)
+
+
+def _down(
+    ctx: Context, row: NetworkRow, found: topology.LoadedTopology, *, purge: bool
+) -> Outcome[Any]:
+    """``baas down``; a failure (a cluster this server cannot reach) says how to forget the
+    network instead."""
+    try:
+        return services.down(found, target=target(row), purge=purge, kube=ctx.settings.kube)
+    except BaasError as exc:
+        forget = f"DELETE /api/v1/networks/{row.name}?force=true forgets it without stopping it"
+        exc.hint = f"{exc.hint}; or {forget}" if exc.hint else forget
+        raise
 
 
 @router.get("/{name}/plan", response_model=ServiceResult, responses=errors())

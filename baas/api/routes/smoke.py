@@ -23,7 +23,15 @@ from baas.api.context import Context, context
 from baas.api.db.models import DeploymentRow, NetworkRow
 from baas.api.errors import not_found
 from baas.api.jobs import Work
-from baas.api.routes.common import NetworkName, errors, find_network, loaded, note, target
+from baas.api.routes.common import (
+    NetworkName,
+    errors,
+    find_network,
+    loaded,
+    note,
+    signers,
+    target,
+)
 from baas.api.routes.deployments import start_job
 from baas.api.schemas import SmokeRequest, SmokeRun
 from baas.runtimes.kubernetes.runtime import KubeOptions
@@ -33,7 +41,7 @@ from baas.smoke.report import CheckResult, format_check
 router = APIRouter(prefix="/api/v1/networks/{name}/smoke", tags=["smoke"])
 
 
-def _work(ctx: Context, row: NetworkRow, body: SmokeRequest) -> Work:
+def _work(ctx: Context, principal: Principal, row: NetworkRow, body: SmokeRequest) -> Work:
     found = loaded(ctx, row)
     where = target(row)
     kube = (
@@ -42,6 +50,7 @@ def _work(ctx: Context, row: NetworkRow, body: SmokeRequest) -> Work:
         else None
     )
     probe = body.load
+    allowed = signers(principal, row)  # a scoped caller deploys the probe only where it may sign
     options = (
         LoadOptions(duration=probe.duration, concurrency=probe.concurrency, rate=probe.rate)
         if probe is not None
@@ -57,7 +66,13 @@ def _work(ctx: Context, row: NetworkRow, body: SmokeRequest) -> Work:
             report(f"load {result.channel}: {result.committed} committed, {failed} failed")
 
         return services.smoke(
-            found, target=where, kube=kube, on_check=on_check, load=options, on_load=on_load
+            found,
+            target=where,
+            kube=kube,
+            on_check=on_check,
+            load=options,
+            on_load=on_load,
+            signers=allowed,
         )
 
     return run
@@ -81,7 +96,7 @@ def run_smoke(
         response,
         name=name,
         action="smoke",
-        work_for=lambda row: _work(ctx, row, body),
+        work_for=lambda row: _work(ctx, principal, row, body),
     )
     return SmokeRun.run(job)
 

@@ -71,14 +71,17 @@ class ForwardedAddresses:
 
 
 @contextmanager
-def open_access(api: Any, plan: Plan, crypto: CryptoTree) -> Iterator[NetworkAccess]:
-    """A :class:`NetworkAccess` to ``plan``'s network on the cluster of ``api``, through
-    port-forwards that are closed on exit. A baas error raised inside gets the last refused
-    forward (the API server's reason: pod not found, forbidden) in its hint."""
+def open_access(
+    api: Any, plan: Plan, crypto: CryptoTree, *, signers: frozenset[str] | None = None
+) -> Iterator[NetworkAccess]:
+    """A :class:`NetworkAccess` (allowed ``signers``) to ``plan``'s network on the cluster of
+    ``api``, through port-forwards that are closed on exit. A baas error raised inside gets
+    the last refused forward (the API server's reason: pod not found, forbidden) in its
+    hint."""
     with PortForwarder(api) as forwarder:
         addresses = ForwardedAddresses(forwarder, KubernetesAddresses())
         try:
-            with NetworkAccess(plan, crypto, addresses) as access:
+            with NetworkAccess(plan, crypto, addresses, signers=signers) as access:
                 yield access
         except BaasError as exc:
             # "connection reset" on a local port says nothing: add why the forward failed

@@ -121,10 +121,12 @@ def ensure_network(
     report: Report,
     cluster_domain: str = DEFAULT_CLUSTER_DOMAIN,
     timings: dict[str, float] | None = None,
+    signers: frozenset[str] | None = None,
 ) -> list[Change]:
     """Every channel created, joined and configured, and every chaincode defined, on the
     cluster of ``api`` (whose node pods must be ready). Returns what changed; ``timings``
-    gets the seconds of the ``channel`` and ``chaincode`` steps."""
+    gets the seconds of the ``channel`` and ``chaincode`` steps; ``signers`` as in
+    :class:`~baas.network.access.NetworkAccess`."""
     if not plan.channels:
         return []
     inputs = converge.ChannelInputs(
@@ -132,7 +134,7 @@ def ensure_network(
         install.configtxgen,
         state_dir(plan),
     )
-    with open_access(api, plan, crypto) as access:
+    with open_access(api, plan, crypto, signers=signers) as access:
         start = time.monotonic()
         changes = converge.ensure_channels(access, inputs, restart=PodRestarter(api), report=report)
         middle = time.monotonic()

@@ -193,6 +193,7 @@ def up(
     *,
     install: FabricInstall | None,
     report: Report = lambda _: None,
+    signers: frozenset[str] | None = None,
 ) -> UpResult:
     """Bring ``plan`` up on the cluster in ``options.target``; idempotent.
 
@@ -253,6 +254,7 @@ def up(
             install=install,
             report=report,
             timings=result.phases,
+            signers=signers,
         )
         for change in result.network:
             report(str(change))
@@ -421,9 +423,18 @@ class KubernetesRuntime:
         if self.options.secrets == "kubernetes":
             refuse_new_orderer_keys(api, plan)
 
-    def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
+    def up(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> UpResult:
         plan = self.effective(plan)
-        return up(plan, crypto, self.options, install=self.install(plan), report=report)
+        return up(
+            plan, crypto, self.options, install=self.install(plan), report=report, signers=signers
+        )
 
     def down(self, plan: Plan, *, purge: bool, report: Report) -> _Done:
         return _Done(down(plan, self.options, purge=purge, report=report), purge)
@@ -447,6 +458,7 @@ class KubernetesRuntime:
         on_check: Callable[[Any], None] | None = None,
         load: Any = None,
         on_load: Callable[[Any], None] | None = None,
+        signers: frozenset[str] | None = None,
     ) -> Any:
         from baas.runtimes.kubernetes import smoke  # smoke imports this module
 
@@ -457,6 +469,7 @@ class KubernetesRuntime:
             on_check=on_check,
             load=load,
             on_load=on_load,
+            signers=signers,
         )
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:

@@ -453,7 +453,9 @@ class KubeSmokeTarget:
         crypto_root = crypto_dir(plan.network)
         releases = ensure_releases(probed, crypto_root, self.options, report=lambda _: None)
         wait_ready(self.api, [o.namespace for o in plan.orgs], timeout=self.options.timeout)
-        with open_access(self.api, probed, self.access.crypto) as access:
+        with open_access(
+            self.api, probed, self.access.crypto, signers=self.access.signers
+        ) as access:
             changes = converge.ensure_chaincodes(
                 access,
                 fabric_steps.packages(probed, cluster_domain=DEFAULT_CLUSTER_DOMAIN),
@@ -477,9 +479,11 @@ def smoke(
     on_check: OnCheck | None = None,
     load: LoadOptions | None = None,
     on_load: Callable[[LoadResult], None] | None = None,
+    signers: frozenset[str] | None = None,
 ) -> SmokeReport:
     """``baas smoke --target kubernetes``: every check against the cluster in
-    ``options.target``; ``options.timeout`` is each helm test pod's timeout. With ``load``,
+    ``options.target``; ``options.timeout`` is each helm test pod's timeout; ``signers`` who
+    may sign the probe's deployment (:class:`~baas.network.access.NetworkAccess`). With ``load``,
     then the load probe on every channel (only when every check passed). Raises only for a
     kubeconfig that cannot be used (:class:`baas.errors.UsageError`/:class:`OperationError`);
     everything the cluster answers becomes a check result."""
@@ -492,7 +496,7 @@ def smoke(
     loads: list[LoadResult] = []
     crypto = CryptoTree(crypto_dir(plan.network))
     try:
-        with open_access(api, plan, crypto) as access:
+        with open_access(api, plan, crypto, signers=signers) as access:
             target = KubeSmokeTarget(api, options, access, install)
 
             def transactions(record: Callable[[CheckResult], None]) -> None:

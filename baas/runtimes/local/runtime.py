@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 import pki
-from baas.errors import OperationError
+from baas.errors import OperationError, UsageError
 from baas.fabric import binaries, deliver, lifecycle
 from baas.fabric.binaries import FabricInstall
 from baas.network import chaincode as chaincode_ensures
@@ -55,20 +55,24 @@ from baas.smoke.load import LoadOptions, LoadResult
 from baas.smoke.probe import with_probes
 from baas.smoke.report import OnCheck, SmokeReport
 from topology.names import PROBE_CHAINCODE
+from topology.sources import SourceOutside, SourceRoot
 
 CHAINCODE_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
 class LocalOptions:
-    """Choices outside the topology: where the topology file's folder is (chaincode paths are
-    relative to it), the Fabric install to run, how long nodes may take to become healthy,
-    and the timing tunables."""
+    """Choices outside the topology: where chaincode paths point (``sources``: the topology
+    file's folder, or the API's confined source folder), the Fabric install to run, how long
+    nodes may take to become healthy, and the timing tunables."""
 
-    topology_dir: Path
+    sources: SourceRoot
     install: FabricInstall
     timeout: float = 120.0
     tunables: Tunables = LOCAL
+    signers: frozenset[str] | None = None
+    """The organisations whose admins may sign changes (``None``: all; see
+    :class:`~baas.network.access.NetworkAccess`)."""
 
 
 @dataclass
@@ -162,12 +166,23 @@ def _served(plan: Plan) -> list[tuple[OrgPlan, ChaincodePlan]]:
     ]
 
 
+def _folder(sources: SourceRoot, cc: ChaincodePlan) -> Path:
+    """``cc``'s source folder: the smoke probe's is baas's own (validation reserves its name),
+    every other one is the topology's, resolved by its :class:`SourceRoot` rule."""
+    if cc.name == PROBE_CHAINCODE:
+        return Path(cc.path)
+    try:
+        return sources.resolve(cc.path)
+    except SourceOutside as exc:  # validated before; a link may have changed since
+        raise UsageError(f"chaincode {cc.name}: {exc.message}", hint=exc.hint) from None
+
+
 def _prepare_all(
-    plan: Plan, topology_dir: Path, report: Report
+    plan: Plan, sources: SourceRoot, report: Report
 ) -> dict[str, chaincode_servers.PreparedChaincode]:
     prepared: dict[str, chaincode_servers.PreparedChaincode] = {}
     for cc in plan.chaincodes:
-        source = chaincode_servers.detect((topology_dir / cc.path).resolve())
+        source = chaincode_servers.detect(_folder(sources, cc))
         prepared[cc.name] = chaincode_servers.prepare(source, report=report)
     return prepared
 
@@ -271,7 +286,7 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
             addresses = table.addresses
             step.add([f"allocated {lis.describe()}" for lis in table.allocated])
             prepared: Future[dict[str, chaincode_servers.PreparedChaincode]] = background.submit(
-                _prepare_all, plan, options.topology_dir, report
+                _prepare_all, plan, options.sources, report
             )
         with _Timer(result, "start") as step:
             started = _ensure_nodes(
@@ -279,7 +294,7 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
             )
             step.add([f"{c.action} {c.name}" for c in started.changes])
             step.add([f"wrote {name}" for name in started.config_written])
-        with NetworkAccess(plan, crypto, addresses) as access:
+        with NetworkAccess(plan, crypto, addresses, signers=options.signers) as access:
             with _Timer(result, "channel") as step:
                 text = configtx_yaml(
                     plan, state_dir=state_dir, addresses=addresses, tunables=options.tunables
@@ -547,7 +562,7 @@ class LocalRuntime:
     PATH)."""
 
     state_dir: Path
-    topology_dir: Path
+    sources: SourceRoot
     release: str
     fabric_bin: Path | None = None
     timeout: float | None = None
@@ -565,7 +580,7 @@ class LocalRuntime:
         changes by at most one orderer, all before anything is written."""
         self.install()
         for cc in plan.chaincodes:
-            chaincode_servers.detect((self.topology_dir / cc.path).resolve())
+            chaincode_servers.detect(_folder(self.sources, cc))
         addresses = ports.load_addresses(self.state_dir)
         if not addresses.nodes or not (self.state_dir / "crypto").is_dir():
             return
@@ -583,13 +598,21 @@ class LocalRuntime:
         ``up`` keeps its servers and ports instead of dropping them)."""
         return with_probes(plan) if self.probe_marker.exists() else plan
 
-    def up(self, plan: Plan, *, crypto: Path, report: Report) -> UpResult:
+    def up(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> UpResult:
         plan = self.effective(plan)
         options = LocalOptions(
-            topology_dir=self.topology_dir,
+            sources=self.sources,
             install=self.install(),
             timeout=self.timeout or 120.0,
             tunables=self.tunables,
+            signers=signers,
         )
         return up(plan, state_dir=self.state_dir, options=options, report=report)
 
@@ -630,14 +653,16 @@ class LocalRuntime:
         on_check: OnCheck | None = None,
         load: LoadOptions | None = None,
         on_load: Callable[[LoadResult], None] | None = None,
+        signers: frozenset[str] | None = None,
     ) -> SmokeReport:
         """Every check of :mod:`baas.smoke.checks` against this machine's network; with
         ``load``, then a load probe on every channel (only when every check passed), whose
-        results are kept for ``baas status``."""
-        target = _LocalSmokeTarget(self)
+        results are kept for ``baas status``. ``signers``: who may sign the probe's
+        deployment (:class:`~baas.network.access.NetworkAccess`)."""
+        target = _LocalSmokeTarget(self, signers)
         addresses = ports.load_addresses(self.state_dir)
         loads: list[LoadResult] = []
-        with NetworkAccess(plan, _crypto(self.state_dir), addresses) as access:
+        with NetworkAccess(plan, _crypto(self.state_dir), addresses, signers=signers) as access:
             results = checks.run_checks(target, access, on_check=on_check)
             if load is not None and all(r.passed or r.status == "skipped" for r in results):
                 for channel in plan.channels:
@@ -652,6 +677,7 @@ class _LocalSmokeTarget:
     """What the smoke checks need from the local runtime."""
 
     runtime: LocalRuntime
+    signers: frozenset[str] | None = None
 
     def node_health(self, plan: Plan) -> dict[str, bool]:
         state = nodes.node_status(
@@ -667,9 +693,10 @@ class _LocalSmokeTarget:
         runtime.probe_marker.touch()
         probed = with_probes(plan)
         table = ports.ensure_ports(probed, runtime.state_dir)
-        prepared = _prepare_all(probed, runtime.topology_dir, lambda _: None)
+        prepared = _prepare_all(probed, runtime.sources, lambda _: None)
         phase = _Timer(UpResult(plan.network), "probe")
-        with NetworkAccess(probed, _crypto(runtime.state_dir), table.addresses) as access:
+        crypto = _crypto(runtime.state_dir)
+        with NetworkAccess(probed, crypto, table.addresses, signers=self.signers) as access:
             _ensure_chaincodes(
                 probed,
                 access,
