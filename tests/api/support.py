@@ -74,13 +74,14 @@ class Tokens:
 
 @dataclass
 class ApiServer:
-    """``baas serve`` on ``port`` with ``env``; :meth:`start`, :meth:`stop` (SIGTERM),
-    :meth:`kill` (SIGKILL, as a crash)."""
+    """``baas serve`` on ``port`` with ``env`` and ``--source-dir source_dir``;
+    :meth:`start`, :meth:`stop` (SIGTERM), :meth:`kill` (SIGKILL, as a crash)."""
 
     home: Path
     database_url: str
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    source_dir: Path = EXAMPLES
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -96,7 +97,7 @@ class ApiServer:
         self.starts += 1
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(BAAS), "serve", "--port", str(self.port), "--source-dir", str(EXAMPLES)],
+                [str(BAAS), "serve", "--port", str(self.port), "--source-dir", str(self.source_dir)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
