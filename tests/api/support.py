@@ -48,12 +48,22 @@ class Tokens:
     outsider: str
     deployer: str
     viewer: str
+    deployer1: str
+    """A chaincode-deployer scoped to org1."""
 
     def __repr__(self) -> str:
         return "Tokens(<secrets>)"
 
     def all(self) -> list[str]:
-        return [self.admin, self.org1, self.org2, self.outsider, self.deployer, self.viewer]
+        return [
+            self.admin,
+            self.org1,
+            self.org2,
+            self.outsider,
+            self.deployer,
+            self.viewer,
+            self.deployer1,
+        ]
 
     @classmethod
     def create(cls, db: Database) -> Tokens:
@@ -69,6 +79,7 @@ class Tokens:
             outsider=make(role.org_admin, "org9"),
             deployer=make(role.chaincode_deployer),
             viewer=make(role.viewer),
+            deployer1=make(role.chaincode_deployer, "org1"),
         )
 
 
@@ -97,7 +108,14 @@ class ApiServer:
         self.starts += 1
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(BAAS), "serve", "--port", str(self.port), "--source-dir", str(self.source_dir)],
+                [
+                    str(BAAS),
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--source-dir",
+                    str(self.source_dir),
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

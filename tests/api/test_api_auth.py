@@ -4,7 +4,9 @@ for missing, unknown, expired and revoked tokens; 403 that does not reveal exist
 audit log; and no secret in any response or in the server's log.
 
 Columns: anonymous, consortium-admin, org-admin of org1, org-admin of an organisation in no
-network (``outsider``), chaincode-deployer, viewer. The world: network ``supplychain``
+network (``outsider``), chaincode-deployer, viewer, chaincode-deployer scoped to org1
+(``deployer1``: it signs for org1 only, so it may not change what org2 must approve, nor start
+an ``up`` of a network never deployed, which every organisation signs). The world: network ``supplychain``
 (examples/two-orgs.yaml) with crypto material issued by the CLI (``baas pki generate`` in the
 server's ``BAAS_HOME``: the CLI and the API share networks), one finished ``up`` job, and per
 role its own networks for the calls that change or remove one.
@@ -26,7 +28,7 @@ from baas.api.db.models import TokenRow
 from tests.api.conftest import Api
 from tests.api.support import BAAS, EXAMPLES, read_events, two_orgs
 
-ROLES = ("anon", "admin", "org1", "outsider", "deployer", "viewer")
+ROLES = ("anon", "admin", "org1", "outsider", "deployer", "viewer", "deployer1")
 YAML = {"Content-Type": "application/yaml"}
 
 
@@ -35,169 +37,196 @@ class Case:
     label: str
     method: str
     path: str  # {r}: the role's own network; {job}: the finished job
-    expected: tuple[int, int, int, int, int, int]  # in ROLES order
+    expected: tuple[int, int, int, int, int, int, int]  # in ROLES order
     json: Any = None
     yaml: str | None = None
 
 
+SHARED_POLICY = (
+    "endorsement: \"AND('Org1MSP.peer','Org2MSP.peer')\"",
+    "endorsement: \"AND('Org1MSP.peer')\"",
+)
+
+
 def _yaml_of(name: str) -> str:
+    """``pol-*``: two-orgs with the shared chaincode's policy changed to org1's alone."""
+    if name.startswith("pol-"):
+        return two_orgs(name).replace(*SHARED_POLICY)
     return two_orgs(name)
 
 
 MATRIX = [
-    Case("health", "GET", "/api/v1/health", (200, 200, 200, 200, 200, 200)),
-    Case("version", "GET", "/api/v1/version", (200, 200, 200, 200, 200, 200)),
-    Case("topology schema", "GET", "/api/v1/schema/topology", (401, 200, 200, 200, 200, 200)),
-    Case("list networks", "GET", "/api/v1/networks", (401, 200, 200, 200, 200, 200)),
+    Case("health", "GET", "/api/v1/health", (200, 200, 200, 200, 200, 200, 200)),
+    Case("version", "GET", "/api/v1/version", (200, 200, 200, 200, 200, 200, 200)),
+    Case("topology schema", "GET", "/api/v1/schema/topology", (401, 200, 200, 200, 200, 200, 200)),
+    Case("list networks", "GET", "/api/v1/networks", (401, 200, 200, 200, 200, 200, 200)),
     Case(
         "create network",
         "POST",
         "/api/v1/networks",
-        (401, 201, 403, 403, 403, 403),
+        (401, 201, 403, 403, 403, 403, 403),
         yaml="new-{r}",
     ),
     Case(
         "validate",
         "POST",
         "/api/v1/networks/validate",
-        (401, 200, 200, 200, 200, 200),
+        (401, 200, 200, 200, 200, 200, 200),
         yaml="checked",
     ),
-    Case("read network", "GET", "/api/v1/networks/supplychain", (401, 200, 200, 403, 200, 200)),
-    Case("read missing network", "GET", "/api/v1/networks/nope", (401, 404, 403, 403, 404, 404)),
+    Case(
+        "read network", "GET", "/api/v1/networks/supplychain", (401, 200, 200, 403, 200, 200, 200)
+    ),
+    Case(
+        "read missing network", "GET", "/api/v1/networks/nope", (401, 404, 403, 403, 404, 404, 403)
+    ),
     Case(
         "replace network",
         "PUT",
         "/api/v1/networks/supplychain",
-        (401, 200, 403, 403, 200, 403),
+        (401, 200, 403, 403, 200, 403, 200),
         yaml="supplychain",
     ),
-    Case("delete network", "DELETE", "/api/v1/networks/del-{r}", (401, 200, 403, 403, 403, 403)),
-    Case("plan", "GET", "/api/v1/networks/supplychain/plan", (401, 200, 200, 403, 200, 200)),
-    Case("status", "GET", "/api/v1/networks/supplychain/status", (401, 200, 200, 403, 200, 200)),
+    Case(
+        "replace a shared chaincode's policy",
+        "PUT",
+        "/api/v1/networks/pol-{r}",
+        (401, 200, 403, 403, 200, 403, 403),
+        yaml="pol-{r}",
+    ),
+    Case(
+        "delete network", "DELETE", "/api/v1/networks/del-{r}", (401, 200, 403, 403, 403, 403, 403)
+    ),
+    Case("plan", "GET", "/api/v1/networks/supplychain/plan", (401, 200, 200, 403, 200, 200, 200)),
+    Case(
+        "status", "GET", "/api/v1/networks/supplychain/status", (401, 200, 200, 403, 200, 200, 200)
+    ),
     Case(
         "start up",
         "POST",
         "/api/v1/networks/dep-{r}/deployments",
-        (401, 202, 403, 403, 202, 403),
+        (401, 202, 403, 403, 202, 403, 403),
         json={"action": "up"},
     ),
     Case(
         "start down",
         "POST",
         "/api/v1/networks/down-{r}/deployments",
-        (401, 202, 403, 403, 403, 403),
+        (401, 202, 403, 403, 403, 403, 403),
         json={"action": "down"},
     ),
     Case(
         "list deployments",
         "GET",
         "/api/v1/networks/supplychain/deployments",
-        (401, 200, 200, 403, 200, 200),
+        (401, 200, 200, 403, 200, 200, 200),
     ),
     Case(
         "read deployment",
         "GET",
         "/api/v1/networks/supplychain/deployments/{job}",
-        (401, 200, 200, 403, 200, 200),
+        (401, 200, 200, 403, 200, 200, 200),
     ),
     Case(
-        "read deployment by id", "GET", "/api/v1/deployments/{job}", (401, 200, 200, 403, 200, 200)
+        "read deployment by id",
+        "GET",
+        "/api/v1/deployments/{job}",
+        (401, 200, 200, 403, 200, 200, 200),
     ),
-    Case("events", "GET", "/api/v1/deployments/{job}/events", (401, 200, 200, 403, 200, 200)),
+    Case("events", "GET", "/api/v1/deployments/{job}/events", (401, 200, 200, 403, 200, 200, 200)),
     Case(
         "cancel a finished up",
         "POST",
         "/api/v1/networks/supplychain/deployments/{job}/cancel",
-        (401, 409, 403, 403, 403, 403),  # the admin's job: a deployer cancels only its own
+        (401, 409, 403, 403, 403, 403, 403),  # the admin's job: a deployer cancels only its own
     ),
     Case(
         "certificates",
         "GET",
         "/api/v1/networks/supplychain/certificates",
-        (401, 200, 200, 403, 403, 200),
+        (401, 200, 200, 403, 403, 200, 403),
     ),
     Case(
         "renew own org's identity",
         "POST",
         "/api/v1/networks/supplychain/certificates/renew",
-        (401, 200, 200, 403, 403, 403),
+        (401, 200, 200, 403, 403, 403, 403),
         json={"identity": "peer0.org1.example.com"},
     ),
     Case(
         "renew another org's identity",
         "POST",
         "/api/v1/networks/supplychain/certificates/renew",
-        (401, 200, 403, 403, 403, 403),
+        (401, 200, 403, 403, 403, 403, 403),
         json={"identity": "peer0.org2.example.com"},
     ),
     Case(
         "renew by expiry window",
         "POST",
         "/api/v1/networks/supplychain/certificates/renew",
-        (401, 200, 403, 403, 403, 403),
+        (401, 200, 403, 403, 403, 403, 403),
         json={"expiringWithin": 30},
     ),
     Case(
         "revoke own org's user",
         "POST",
         "/api/v1/networks/supplychain/certificates/revoke",
-        (401, 200, 200, 403, 403, 403),
+        (401, 200, 200, 403, 403, 403, 403),
         json={"identity": "alice@org1.example.com"},
     ),
     Case(
         "revoke another org's user",
         "POST",
         "/api/v1/networks/supplychain/certificates/revoke",
-        (401, 200, 403, 403, 403, 403),
+        (401, 200, 403, 403, 403, 403, 403),
         json={"identity": "bob@org2.example.com"},
     ),
     Case(
         "revoke an unknown identity",
         "POST",
         "/api/v1/networks/supplychain/certificates/revoke",
-        (401, 422, 403, 403, 403, 403),
+        (401, 422, 403, 403, 403, 403, 403),
         json={"identity": "nobody@org1.example.com"},
     ),
     Case(
         "own organisation",
         "GET",
         "/api/v1/networks/supplychain/organizations/org1",
-        (401, 200, 200, 403, 403, 200),
+        (401, 200, 200, 403, 403, 200, 403),
     ),
     Case(
         "another organisation",
         "GET",
         "/api/v1/networks/supplychain/organizations/org2",
-        (401, 200, 403, 403, 403, 200),
+        (401, 200, 403, 403, 403, 200, 403),
     ),
     Case(
         "missing organisation",
         "GET",
         "/api/v1/networks/supplychain/organizations/org7",
-        (401, 404, 403, 403, 403, 404),
+        (401, 404, 403, 403, 403, 404, 403),
     ),
     Case(
         "run smoke",
         "POST",
         "/api/v1/networks/smoke-{r}/smoke",
-        (401, 202, 202, 403, 202, 403),
+        (401, 202, 202, 403, 202, 403, 202),
         json={},
     ),
     Case(
         "run smoke on a missing network",
         "POST",
         "/api/v1/networks/nope/smoke",
-        (401, 404, 403, 403, 404, 403),
+        (401, 404, 403, 403, 404, 403, 403),
         json={},
     ),
     Case(
         "latest smoke run",
         "GET",
         "/api/v1/networks/supplychain/smoke",
-        (401, 404, 404, 403, 404, 404),
+        (401, 404, 404, 403, 404, 404, 404),
     ),
-    Case("audit log", "GET", "/api/v1/audit", (401, 200, 403, 403, 403, 403)),
+    Case("audit log", "GET", "/api/v1/audit", (401, 200, 403, 403, 403, 403, 403)),
 ]
 
 
@@ -213,7 +242,7 @@ class World:
 def world(api: Api) -> World:
     server = api.server
     with server.client(api.tokens.admin) as http:
-        kinds = ("del", "dep", "down", "smoke")
+        kinds = ("del", "dep", "down", "smoke", "pol")
         names = ["supplychain"] + [f"{k}-{r}" for k in kinds for r in ROLES]
         for name in names:
             response = http.post("/api/v1/networks", content=two_orgs(name), headers=YAML)
@@ -235,6 +264,7 @@ def world(api: Api) -> World:
         "outsider": api.tokens.outsider,
         "deployer": api.tokens.deployer,
         "viewer": api.tokens.viewer,
+        "deployer1": api.tokens.deployer1,
     }
     return World(api, job["id"], by_role.__getitem__, [])
 
