@@ -3,6 +3,7 @@ alias bombs and runaway nesting. Everything here is refused before a model is bu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +11,15 @@ import pytest
 import yaml
 
 import topology
+from topology import yamlsafe
 from topology.errors import Diagnostic
-from topology.yamlsafe import MAX_EXPANDED_NODES, MAX_FILE_BYTES
+from topology.yamlsafe import (
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    MAX_FILE_BYTES,
+    YamlProblem,
+    check_nesting,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -204,3 +212,117 @@ def test_render_and_to_dict(errors: Errors) -> None:
     assert "\n  fix: " in text
     data = diag.to_dict()
     assert data["severity"] == "error" and data["line"] == 1 and data["path"] == ""
+
+
+DEEP = 3000
+TOO_DEEP = {
+    "flow-lists": "spec: " + "[" * DEEP + "]" * DEEP,
+    "flow-mappings": "spec: " + "{a: " * DEEP + "b" + "}" * DEEP,
+    "json": '{"spec": ' + "[" * DEEP + "]" * DEEP + "}",
+    "dashes-on-one-line": "spec:\n  " + "- " * DEEP + "x",
+    "indented-mappings": "".join(" " * i + f"k{i}:\n" for i in range(300)),
+    "indentless-sequences": "".join(" " * i + f"k{i}:\n" + " " * i + "- x\n" for i in range(70)),
+    "explicit-keys": "? " * DEEP + "x",
+    "after-a-plain-scalar-with-a-quote": "key: it's\nother: " + "[" * DEEP + " 'x'",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TOO_DEEP))
+def test_deep_documents_are_refused_by_the_pre_scan(name: str) -> None:
+    """Refused by the linear pre-scan itself (before PyYAML reads a token), with a position."""
+    with pytest.raises(YamlProblem) as info:
+        check_nesting(TOO_DEEP[name])
+    assert info.value.message == f"the document nests deeper than {MAX_DEPTH} levels"
+    assert info.value.line is not None and info.value.column is not None
+    with pytest.raises(topology.TopologyError) as loaded:
+        topology.loads(TOO_DEEP[name])
+    assert f"nests deeper than {MAX_DEPTH} levels" in loaded.value.errors[0].message
+
+
+def test_the_limit_is_max_depth_for_flow_collections() -> None:
+    check_nesting("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
+    with pytest.raises(YamlProblem) as info:
+        check_nesting("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert (info.value.line, info.value.column) == (1, 3 + MAX_DEPTH)
+
+
+NOT_NESTING = {
+    "single-quoted": "a: '" + "[" * DEEP + "'",
+    "double-quoted": 'a: "' + "[" * DEEP + '\\" [[["',
+    "multi-line-quoted": "a: '\n  " + "[" * DEEP + "\n  '\nb: 1",
+    "plain-scalar": "a: x " + "[" * DEEP,
+    "plain-continuation": "a: x\n  " + "[" * DEEP + "\nb: 1",
+    "comment": "a: 1 # " + "[" * DEEP + "\n# " + "{" * DEEP,
+    "literal-block": "a: |\n  " + "[" * DEEP + "\n\n  - - - - -\nb: 1",
+    "folded-block-with-increment": "a: >2\n   " + "[" * DEEP + "\nb: 1",
+    "closing-brackets-only": "a: " + "]" * DEEP,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_NESTING))
+def test_brackets_in_text_are_not_nesting(name: str) -> None:
+    check_nesting(NOT_NESTING[name])
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_the_examples_pass_the_pre_scan_as_yaml_and_json(example: Path) -> None:
+    text = example.read_text()
+    check_nesting(text)
+    check_nesting(json.dumps(yaml.safe_load(text), indent=2))
+
+
+def test_the_composer_guard_holds_without_the_pre_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader itself refuses a node deeper than MAX_DEPTH (never a RecursionError), even
+    for text the pre-scan did not look at."""
+    monkeypatch.setattr(yamlsafe, "check_nesting", lambda text: None)
+    with pytest.raises(YamlProblem) as info:
+        yamlsafe.parse("spec: " + "[" * DEEP + "]" * DEEP)
+    assert info.value.message == f"the document nests deeper than {MAX_DEPTH} levels"
+    assert info.value.line == 1
+    data, _ = yamlsafe.parse("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
+    assert isinstance(data, dict)
+
+
+@pytest.mark.parametrize("text", ["\x1fapiVersion: x\n", "a: 1\nb: x\x7f\n", "a: '\ud800'\n"])
+def test_a_character_yaml_does_not_allow_is_a_diagnostic(text: str) -> None:
+    """Found by the fuzz test: PyYAML's reader raised its own error from the loader's
+    constructor, before the parse errors were translated."""
+    with pytest.raises(topology.TopologyError) as info:
+        topology.loads(text, source="t.yaml")
+    diag = info.value.errors[0]
+    assert "character YAML does not allow" in diag.message
+    lines = text.split("\n")
+    line = next(i for i, part in enumerate(lines, 1) if not part.isprintable())
+    assert diag.line == line and diag.column is not None and diag.hint
+
+
+UNREADABLE = {
+    "explicit-int": ("a: !!int abc\n", "'abc' is not a valid int"),
+    "empty-int": ("a: !!int ''\n", "'' is not a valid int"),
+    "verbatim-int-tag": ("a: !<tag:yaml.org,2002:int> x\n", "'x' is not a valid int"),
+    "explicit-float": ("a: !!float .\n", "'.' is not a valid float"),
+    "explicit-bool": ("a: !!bool maybe\n", "'maybe' is not a valid bool"),
+    "impossible-date": ("a: 2001-13-45\n", "'2001-13-45' is not a valid timestamp"),
+    "explicit-timestamp": ("a: !!timestamp 2001-01-01t\n", "is not a valid timestamp"),
+    "5000-digit-int": ("a: " + "1" * 5000 + "\n", "is not a valid int (Exceeds the limit"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_values_pyyaml_cannot_construct_are_diagnostics(name: str) -> None:
+    """Found by the fuzz test: PyYAML's scalar constructors raise bare ValueError, KeyError or
+    AttributeError for these; each is now an error at the value's line and column."""
+    text, message = UNREADABLE[name]
+    with pytest.raises(topology.TopologyError) as info:
+        topology.loads(text, source="t.yaml")
+    diag = _only(info.value.errors)
+    assert message in diag.message
+    assert (diag.line, diag.column) == (1, 4) and diag.hint
+
+
+@pytest.mark.parametrize("tag", ["!!set", "!!map"])
+def test_a_mapping_tag_on_a_sequence_is_a_diagnostic(tag: str) -> None:
+    """Found by the fuzz test: the duplicate-key check asserted it was given a mapping."""
+    with pytest.raises(topology.TopologyError) as info:
+        topology.loads(f"a: {tag} [1]\n", source="t.yaml")
+    assert "expected a mapping node" in _only(info.value.errors).message
