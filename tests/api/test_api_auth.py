@@ -6,10 +6,10 @@ audit log; and no secret in any response or in the server's log.
 Columns: anonymous, consortium-admin, org-admin of org1, org-admin of an organisation in no
 network (``outsider``), chaincode-deployer, viewer, chaincode-deployer scoped to org1
 (``deployer1``: it signs for org1 only, so it may not change what org2 must approve, nor start
-an ``up`` of a network never deployed, which every organisation signs). The world: network ``supplychain``
-(examples/two-orgs.yaml) with crypto material issued by the CLI (``baas pki generate`` in the
-server's ``BAAS_HOME``: the CLI and the API share networks), one finished ``up`` job, and per
-role its own networks for the calls that change or remove one.
+an ``up`` of a network never deployed, which every organisation signs). The world: network
+``supplychain`` (examples/two-orgs.yaml) with crypto material issued by the CLI (``baas pki
+generate`` in the server's ``BAAS_HOME``: the CLI and the API share networks), one finished
+``up`` job, and per role its own networks for the calls that change or remove one.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import pytest
 
 from tests.api.conftest import Api, MakeApi
 from tests.api.support import SseEvent, read_events, two_orgs
+from tests.api.test_api_security import ORG1_CHAINCODE as MINE_1_0
+from tests.api.test_api_security import with_org1_channel
 from tests.support.fabric import fabric_install_or_skip
 from tests.support.localnet import leftover_processes
 
@@ -80,7 +82,18 @@ def test_full_flow_over_http(make_api: MakeApi) -> None:
             org = http.get(f"/api/v1/networks/{name}/organizations/org1").json()
             assert all(i["certificates"] for i in org["identities"])
 
-        with api.server.client(api.tokens.org1) as http:  # an org-admin may run smoke
+        with api.server.client(api.tokens.org1) as http:
+            # an org-admin may run smoke, but not deploy its probe: org2 must approve that
+            first = http.post(f"/api/v1/networks/{name}/smoke", json={})
+            events = list(read_events(http, first.json()["id"]))
+            lines = [e.data["data"]["message"] for e in events if e.kind == "progress"]
+            [refused] = [line for line in lines if line.startswith("FAIL")]
+            assert "probe chaincode" in refused and "signing as the admin of org2" in refused
+        with api.server.client(api.tokens.admin) as http:  # deploys the probe
+            deployed = http.post(f"/api/v1/networks/{name}/smoke", json={})
+            assert _final(list(read_events(http, deployed.json()["id"])))["state"] == "succeeded"
+            assert http.get(f"/api/v1/networks/{name}/smoke").json()["passed"] is True
+        with api.server.client(api.tokens.org1) as http:  # now it only reuses it
             probe = {"load": {"duration": 3, "concurrency": 2}}
             smoke = http.post(f"/api/v1/networks/{name}/smoke", json=probe)
             assert smoke.status_code == 202, smoke.text
@@ -162,5 +175,41 @@ def test_cancelling_a_real_up(make_api: MakeApi) -> None:
             assert read["cancelRequested"] is True and read["state"] == "cancelled"
             again = http.post(f"/api/v1/networks/{name}/deployments", json={"action": "up"})
             assert _final(list(read_events(http, again.json()["id"])))["state"] == "succeeded"
+    finally:
+        _purge(api, name)
+
+
+def test_a_scoped_deployer_delivers_what_its_organisation_alone_approves(
+    make_api: MakeApi,
+) -> None:
+    """After a consortium-admin's real ``up`` (recorded as what the network runs), a
+    chaincode-deployer scoped to org1 upgrades the chaincode of org1's own channel with its
+    own ``up``; the shared chaincode it may not touch."""
+    fabric_install_or_skip("2.5.16")
+    api = make_api("sqlite", fabric=True)
+    name = "scoped"
+    text = with_org1_channel(name)
+    try:
+        with api.server.client(api.tokens.admin) as http:
+            assert http.post("/api/v1/networks", content=text, headers=YAML).is_success
+            job = http.post(f"/api/v1/networks/{name}/deployments", json={"action": "up"}).json()
+            assert _final(list(read_events(http, job["id"])))["state"] == "succeeded"
+        upgraded = text.replace(MINE_1_0, MINE_1_0.replace('"1.0"', '"1.1"'))
+        assert upgraded != text
+        with api.server.client(api.tokens.deployer1) as http:
+            replaced = http.put(f"/api/v1/networks/{name}", content=upgraded, headers=YAML)
+            assert replaced.status_code == 200, replaced.text
+            job = http.post(f"/api/v1/networks/{name}/deployments", json={"action": "up"}).json()
+            final = _final(list(read_events(http, job["id"])))
+            assert final["state"] == "succeeded", final
+            changes = [c for p in final["result"]["phases"] for c in p["changes"]]  # type: ignore[index]
+            assert any("upgraded mine" in c for c in changes), changes
+            assert not any("basic" in c for c in changes), changes
+            status = http.get(f"/api/v1/networks/{name}/status").json()
+            own = next(c for c in status["channels"] if c["name"] == "org1only")
+            assert [(c["name"], c["version"]) for c in own["chaincodes"]] == [("mine", "1.1")]
+            shared = upgraded.replace('version: "1.0"', 'version: "2.0"', 1)
+            refused = http.put(f"/api/v1/networks/{name}", content=shared, headers=YAML)
+            assert refused.status_code == 403 and "org2" in refused.json()["message"]
     finally:
         _purge(api, name)

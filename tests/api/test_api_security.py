@@ -41,7 +41,7 @@ ORG1_CHAINCODE = """\
 """
 
 
-def _with_org1_channel(name: str) -> str:
+def with_org1_channel(name: str) -> str:
     """two-orgs plus a channel only org1 is in, with chaincode ``mine`` on it."""
     text = two_orgs(name)
     text = text.replace("  chaincodes:\n", ORG1_CHANNEL + "  chaincodes:\n", 1)
@@ -170,13 +170,13 @@ def test_scoped_deployer_cannot_change_a_shared_chaincode(api: Api) -> None:
     AND('Org1MSP.peer'), and `up` approved it as Org2MSP. Now the PUT is refused naming the
     organisations whose admins would have to sign, and nothing is stored."""
     name = "shared-cc"
-    _create(api, name, _with_org1_channel(name))
+    _create(api, name, with_org1_channel(name))
     deployer = _scoped(api, tokens.Role.chaincode_deployer, "org1")
-    changed = _with_org1_channel(name).replace(
+    changed = with_org1_channel(name).replace(
         "endorsement: \"AND('Org1MSP.peer','Org2MSP.peer')\"",
         "endorsement: \"AND('Org1MSP.peer')\"",
     )
-    assert changed != _with_org1_channel(name)
+    assert changed != with_org1_channel(name)
     with api.server.client(deployer) as http:
         response = http.put(f"/api/v1/networks/{name}", content=changed, headers=YAML)
     assert response.status_code == 403, response.text
@@ -186,11 +186,11 @@ def test_scoped_deployer_cannot_change_a_shared_chaincode(api: Api) -> None:
     assert "org1 only" in problem["message"]
     assert _revision(api, name) == 1
 
-    own = _with_org1_channel(name).replace(
+    own = with_org1_channel(name).replace(
         'name: mine\n      channel: org1only\n      version: "1.0"',
         'name: mine\n      channel: org1only\n      version: "1.1"',
     )
-    assert own != _with_org1_channel(name)
+    assert own != with_org1_channel(name)
     with api.server.client(deployer) as http:
         response = http.put(f"/api/v1/networks/{name}", content=own, headers=YAML)
     assert response.status_code == 200, response.text
@@ -203,7 +203,7 @@ def test_scoped_up_is_refused_when_others_must_sign(api: Api) -> None:
     chaincode, it is 403 naming the others and no job is created; a change only org1 signs
     for is accepted."""
     name = "scoped-up"
-    text = _with_org1_channel(name)
+    text = with_org1_channel(name)
     _create(api, name, text)
     deployer = _scoped(api, tokens.Role.chaincode_deployer, "Org1MSP")
     with api.server.client(deployer) as http:
@@ -274,8 +274,8 @@ def test_every_mutating_path_waits_for_the_network_lock(api: Api) -> None:
     with api.server.client(api.tokens.admin) as http:
         replaced = http.put(f"/api/v1/networks/{name}", content=two_orgs(name), headers=YAML)
         assert replaced.status_code == 200, replaced.text
-        history = http.get(f"/api/v1/networks/{name}/deployments").json()["items"]
-        assert [(j["action"], j["state"]) for j in history][0] == ("replace", "succeeded")
+        latest = http.get(f"/api/v1/networks/{name}/deployments").json()["items"][0]
+        assert (latest["action"], latest["state"]) == ("replace", "succeeded")
 
 
 def test_cancel_is_for_the_jobs_creator_or_a_consortium_admin(api: Api) -> None:
