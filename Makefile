@@ -1,6 +1,6 @@
 # The two entry points the README starts with. Every install step is cached and skipped when
 # its output already exists at the pinned version.
-.PHONY: demo test lint typecheck bench venv
+.PHONY: demo test lint typecheck bench venv fuzz
 
 venv:
 	@bash scripts/venv.sh
@@ -24,3 +24,8 @@ bench: venv
 	.venv/bin/python bench/render_bench.py
 	.venv/bin/python bench/up_bench.py --repeat 3
 	.venv/bin/python bench/kube_bench.py
+
+# The topology fuzz test with a long budget (make test runs it with a short one); prints the
+# inputs tried, the crashes found and the slowest input. BAAS_FUZZ_EXAMPLES=N: examples per test.
+fuzz: venv
+	.venv/bin/python bench/fuzz_topology.py
