@@ -345,6 +345,15 @@ def _pki(net: Network) -> Iterator[Finding]:
         )
 
 
+def _is_dir(folder: Path) -> bool:
+    """Whether ``folder`` is a folder; False for a name the file system cannot even look up
+    (longer than it allows: ENAMETOOLONG, which ``Path.is_dir`` raises)."""
+    try:
+        return folder.is_dir()
+    except OSError:
+        return False
+
+
 def _chaincode_paths(net: Network, sources: SourceRoot) -> Iterator[Finding]:
     """Each chaincode folder exists (and, when confined, lies inside the source folder; the
     refusal then does not say whether the folder exists)."""
@@ -355,7 +364,7 @@ def _chaincode_paths(net: Network, sources: SourceRoot) -> Iterator[Finding]:
         except SourceOutside as exc:
             yield _error(f"spec.chaincodes[{i}].path", exc.message, exc.hint)
             continue
-        if not folder.is_dir():
+        if not _is_dir(folder):
             yield _error(
                 f"spec.chaincodes[{i}].path",
                 f"chaincode folder {cc.path!r} does not exist (looked in {sources.shown(folder)})",
