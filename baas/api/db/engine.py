@@ -5,6 +5,10 @@ PostgreSQL (or any SQLAlchemy URL) through ``BAAS_DATABASE_URL``.
 schema to the newest Alembic revision (idempotent, run at every server start and before every
 ``baas token`` command). A URL's password never appears in messages: :attr:`Database.shown`
 masks it.
+
+A SQLite database holds token hashes and the audit log, so its file and its companions
+(``-wal``, ``-shm``, ``-journal``) are mode 0600 (:func:`secure_sqlite_file`), and the default
+one lives in ``$BAAS_HOME``, created 0700 (:func:`baas.home.ensure_home`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
@@ -23,12 +28,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from baas.errors import OperationError, UsageError
-from baas.home import baas_home
+from baas.home import FILE_MODE, baas_home, ensure_home, private_file
 
 DATABASE_URL_ENV = "BAAS_DATABASE_URL"
 SQLITE_FILE = "api.sqlite3"
 T = TypeVar("T")
 MIGRATIONS = "baas.api.db:migrations"
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def default_url() -> str:
@@ -44,13 +50,49 @@ def _normalise(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def secure_sqlite_file(database: str) -> Path:
+    """Make the SQLite file ``database`` private before SQLite opens it: its folder exists
+    (``$BAAS_HOME`` through :func:`ensure_home`, 0700; another missing folder is created 0700),
+    the file exists with mode 0600 (an existing one, e.g. made 0644 by an older baas, is
+    tightened), and so do the companions that exist (SQLite creates new ones with the main
+    file's mode). Returns the file's absolute path."""
+    path = Path(os.path.abspath(database))
+    if path.parent == Path(os.path.abspath(baas_home())):
+        ensure_home()
+    elif not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_file(path)
+    tighten_companions(path)
+    return path
+
+
+def tighten_companions(path: Path) -> None:
+    """Set the existing ``-wal``/``-shm``/``-journal`` files of the database ``path`` to 0600
+    (one that vanishes meanwhile is skipped)."""
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(companion, FILE_MODE)
+        except FileNotFoundError:
+            continue
+
+
+def _sqlite_setup(path: Path | None) -> Callable[[Any, Any], None]:
+    """The ``connect`` listener: the pragmas baas runs SQLite with, then (for a file
+    database) the companions' modes, which WAL mode has just created."""
+
+    def setup(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+        if path is not None:
+            tighten_companions(path)
+
+    return setup
 
 
 class Database:
@@ -71,9 +113,10 @@ class Database:
         self.shown = parsed.render_as_string(hide_password=True)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        sqlite_file: Path | None = None
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+                sqlite_file = secure_sqlite_file(parsed.database)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 40
@@ -90,7 +133,7 @@ class Database:
                 hint="baas supports sqlite:/// and postgresql:// URLs",
             ) from None
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_setup(sqlite_file))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
