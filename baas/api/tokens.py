@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from baas.api.db import Database
 from baas.api.db.models import AuditRow, TokenRow, now, utc
@@ -30,6 +31,9 @@ from baas.errors import UsageError
 
 PREFIX = "baas_"
 MAX_EXPIRY_DAYS = 3650
+MIN_ID_PREFIX = 6
+"""The fewest characters of an id :func:`revoke` takes as a prefix (``tok_`` and two more)."""
+_ELLIPSES = ("…", "...")
 _ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -192,13 +196,42 @@ def list_all(db: Database) -> list[TokenInfo]:
         return [TokenInfo.of(r) for r in rows]
 
 
+def _find(session: Session, given: str) -> TokenRow:
+    """The token whose id is ``given``, else the one whose id starts with it (``given`` less a
+    trailing ``…`` or ``...``, as a narrow table may show an id; at least
+    :data:`MIN_ID_PREFIX` characters; matched literally: ``_`` and ``%`` are no wildcards).
+    :class:`UsageError` (exit 2) for a prefix too short, one that matches nothing, or one that
+    matches several (naming them all)."""
+    exact = session.get(TokenRow, given)
+    if exact is not None:
+        return exact
+    prefix = given.removesuffix(_ELLIPSES[0]).removesuffix(_ELLIPSES[1])
+    listed = "`baas token list` shows the ids"
+    if len(prefix) < MIN_ID_PREFIX:
+        raise UsageError(
+            f"no token {given!r}",
+            hint=f"{listed}; give a whole id or at least its first {MIN_ID_PREFIX} characters",
+        )
+    query = select(TokenRow).where(TokenRow.id.startswith(prefix, autoescape=True))
+    rows = list(session.scalars(query.order_by(TokenRow.id)).all())
+    if not rows:
+        raise UsageError(f"no token {given!r}", hint=listed)
+    if len(rows) > 1:
+        raise UsageError(
+            f"{given!r} is the start of {len(rows)} token ids: "
+            f"{', '.join(r.id for r in rows)}; nothing was revoked",
+            hint="give more of the id, or all of it",
+        )
+    return rows[0]
+
+
 def revoke(db: Database, token_id: str) -> TokenInfo:
-    """Revoke token ``token_id`` (idempotent: an already revoked one keeps its time). Raises
-    :class:`UsageError` for an unknown id."""
+    """Revoke the token ``token_id``: its full id, or the start of exactly one id (at least
+    :data:`MIN_ID_PREFIX` characters; a trailing ``…`` is ignored). Idempotent: an already
+    revoked token keeps its time. Raises :class:`UsageError` for an id that matches no token
+    or, naming them, several."""
     with db.session() as session:
-        row = session.get(TokenRow, token_id)
-        if row is None:
-            raise UsageError(f"no token {token_id!r}", hint="`baas token list` shows the ids")
+        row = _find(session, token_id.strip())
         if row.revoked_at is None:
             row.revoked_at = now()
             _audit(session, "token revoke", row)

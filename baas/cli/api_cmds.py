@@ -4,6 +4,7 @@ under ``$BAAS_HOME``. A token's secret is printed once, on stdout, by ``token cr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from baas.cli.options import CONTEXT, KUBECONFIG, Format, SecretsOpt, kube_optio
 
 if TYPE_CHECKING:  # the API's modules load only when a command needs them
     from baas.api.db import Database
+    from baas.api.tokens import TokenInfo
 
 token_app = typer.Typer(
     name="token",
@@ -22,6 +24,8 @@ token_app = typer.Typer(
     no_args_is_help=True,
 )
 FMT = typer.Option(Format.text, "-o", "--output", help="text or json.")
+TOKEN_COLUMNS = ("id", "name", "role", "org", "state", "created", "expires")
+NAME_MIN_WIDTH = 12
 
 
 def _database() -> Database:
@@ -106,6 +110,43 @@ def create_cmd(
     )
 
 
+def _token_cells(t: TokenInfo) -> tuple[str, ...]:
+    return (
+        t.id,
+        t.name,
+        t.role.value,
+        t.org or "-",
+        t.state,
+        f"{t.created_at:%Y-%m-%d}",
+        f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never",
+    )
+
+
+def token_table(rows: Sequence[TokenInfo], *, width: int) -> Table:
+    """The ``token list`` table for a terminal ``width`` columns wide. Every cell but the name
+    is shown whole (an id must be copyable into ``token revoke``): those columns never wrap or
+    shrink; the name wraps, down to :data:`NAME_MIN_WIDTH` characters. On a terminal too
+    narrow for that, the table is wider than the terminal (rich would otherwise drop or cut
+    columns)."""
+    cells = [_token_cells(t) for t in rows]
+    table = Table(box=None)
+    needed = 0
+    for i, header in enumerate(TOKEN_COLUMNS):
+        widest = max([len(header), *(len(c[i]) for c in cells)])
+        if header == "name":
+            least = max(min(widest, NAME_MIN_WIDTH), len(header))
+            table.add_column(header, min_width=least, overflow="fold")
+        else:
+            least = widest
+            table.add_column(header, no_wrap=True, min_width=least)
+        needed += least + 2  # one space of padding on either side
+    for row in cells:
+        table.add_row(*row)
+    if needed > width:
+        table.width = needed
+    return table
+
+
 def list_cmd(fmt: Format = FMT) -> None:
     """List tokens (never their secrets)."""
     from baas.api import tokens
@@ -115,22 +156,19 @@ def list_cmd(fmt: Format = FMT) -> None:
     if fmt is Format.json:
         output.print_json([t.to_dict() for t in rows])
         return
-    table = Table("id", "name", "role", "org", "state", "created", "expires", box=None)
-    for t in rows:
-        table.add_row(
-            t.id,
-            t.name,
-            t.role.value,
-            t.org or "-",
-            t.state,
-            f"{t.created_at:%Y-%m-%d}",
-            f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never",
-        )
-    output.out.print(table)
+    output.out.print(token_table(rows, width=output.out.width))
 
 
-def revoke_cmd(token_id: str = typer.Argument(..., help="The token's id (from list).")) -> None:
-    """Revoke a token: every later call with it gets 401."""
+def revoke_cmd(
+    token_id: str = typer.Argument(
+        ..., help="The token's id (from list), or the start of exactly one id."
+    ),
+) -> None:
+    """Revoke a token: every later call with it gets 401. An id's start (6 characters or more)
+    will do when it names one token; one that names several exits 2 listing them.
+
+    Example: baas token revoke tok_3f9c
+    """
     from baas.api import tokens
 
     db = _database()
