@@ -1,9 +1,16 @@
 """The ASGI layers around the routes, outermost first:
 
+* :class:`SecurityHeaders` — every HTTP response, whoever sends it (a route, an error
+  handler, another layer's 401/413/422 problem, a stream, the docs page and its assets), gets
+  ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: no-referrer`` and a ``Content-Security-Policy`` that allows nothing but
+  the server's own origin (:func:`content_security_policy`).
 * :class:`AuditLog` — every call that is not a read (POST, PUT, PATCH, DELETE) is written to
-  the audit log after it ends: who (the token's id, role and organisation, or ``anonymous``),
-  what (method, path and what the route added in ``request.state.audit``), when and the
-  outcome (status). Consortium admins read it at ``GET /api/v1/audit``.
+  the audit log as it ends, before the last of its response is sent (so a response a client
+  got is in the log, and a client's calls are in the order it made them): who (the token's
+  id, role and organisation, or ``anonymous``), what (method, path and what the route added
+  in ``request.state.audit``), when and the outcome (status). Consortium admins read it at
+  ``GET /api/v1/audit``.
 * :class:`BodyLimit` — a body over the limit gets 413 before any of it is parsed: at once from
   ``Content-Length``, else as soon as the chunks read pass the limit. The body read is kept in
   the scope for :class:`Idempotency`.
@@ -58,6 +65,72 @@ async def _send_problem(send: Send, status: int, code: str, message: str, hint: 
     await send({"type": "http.response.body", "body": bytes(response.body)})
 
 
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-store"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+)
+
+
+def content_security_policy(*, script_hashes: tuple[str, ...] = ()) -> str:
+    """The one policy of every response: nothing loads unless it comes from the server itself
+    (scripts, styles, images, fonts, fetches); no plugins, no framing, no ``<base>``, no form
+    posts elsewhere. ``script_hashes`` (``sha256-…`` of inline scripts the server writes, such
+    as the docs page's initialiser) are allowed besides ``'self'``; ``'unsafe-inline'`` and
+    ``'unsafe-eval'`` never are. Images may also be ``data:`` URLs (Swagger UI's stylesheet
+    draws its icons so); that loads nothing from anywhere."""
+    scripts = " ".join(["'self'", *(f"'{h}'" for h in script_hashes)])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+class SecurityHeaders:
+    """Sets the security headers on every ``http.response.start`` that passes through,
+    replacing any of the same name a route set (one value each, never two). Streams pass
+    unchanged: only the start message is touched. WebSocket and lifespan scopes pass through.
+    ``csp`` is the ``Content-Security-Policy`` value (default: :func:`content_security_policy`
+    with no inline script)."""
+
+    def __init__(self, app: ASGIApp, *, csp: str | None = None) -> None:
+        self.app = app
+        self.headers = [
+            (name.encode(), value.encode())
+            for name, value in (
+                *SECURITY_HEADERS,
+                ("content-security-policy", csp or content_security_policy()),
+            )
+        ]
+        self.names = frozenset(name for name, _ in self.headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() not in self.names
+                ]
+                message = {**message, "headers": [*kept, *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, secure)
+
+
 class AuditLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,17 +141,26 @@ class AuditLog:
             return
         state = scope.setdefault("state", {})
         status = 500
+        written = False
+
+        async def write() -> None:
+            nonlocal written
+            if not written:
+                written = True
+                await run_in_threadpool(self._write, scope, state, status)
 
         async def watch(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                await write()  # before the client can see the end (and send its next call)
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         finally:
-            await run_in_threadpool(self._write, scope, state, status)
+            await write()  # a call that ended without a response: status 500
 
     @staticmethod
     def _write(scope: Scope, state: dict[str, Any], status: int) -> None:
