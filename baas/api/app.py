@@ -1,6 +1,6 @@
 """The app factory: :func:`create_app` wires the database, the job runner, the middleware
-(security headers outermost, then the audit log, body limit, idempotency, CORS only when
-origins are given), the error handlers, the routes and the docs page. Start-up migrates the
+(security headers outermost, then CORS only when origins are given, no absolute server path
+in a response (:mod:`baas.api.paths`), the audit log, body limit, idempotency), the error handlers, the routes and the docs page. Start-up migrates the
 database and marks deployments a previous server left unfinished as ``interrupted``;
 shut-down interrupts running jobs at their next step.
 
@@ -42,8 +42,10 @@ from baas.api.middleware import (
     SecurityHeaders,
     content_security_policy,
 )
+from baas.api.paths import ServerPaths, Shown
 from baas.api.routes import ROUTERS
 from baas.api.settings import ApiSettings
+from baas.home import baas_home
 
 log = logging.getLogger("baas.api")
 
@@ -171,6 +173,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AuditLog)
+    app.add_middleware(
+        ServerPaths, shown=Shown.of(home=baas_home(), source_dir=settings.source_dir)
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

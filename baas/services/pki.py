@@ -22,7 +22,7 @@ import pki
 import topology
 from baas import plan as planning
 from baas.errors import UsageError
-from baas.home import crypto_dir
+from baas.home import crypto_dir, ensure_home
 from baas.runtimes import Report
 from baas.services.results import Outcome
 from pki.results import EXPIRY_WARNING_DAYS
@@ -207,6 +207,8 @@ def pki_generate(
     (:class:`pki.Progress`). Organisations finished before an error keep their material.
     """
     inputs = _inputs(loaded, out)
+    if out is None:
+        ensure_home()  # the tree goes under $BAAS_HOME: private before the first key lands
     result = pki.generate(inputs.root, inputs.orgs, inputs.options, progress=progress)
     changes = PKIChanges(result)
     report(f"pki {inputs.root}: {changes.counts_line(always=('created', 'kept'))}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -232,3 +234,19 @@ def test_ed25519_needs_fabric_3_1(two_orgs: topology.LoadedTopology, tmp_path: P
     with pytest.raises(UsageError, match=r"Ed25519 keys need Fabric 3\.1"):
         services.pki_generate(loaded, out=tmp_path / "crypto")
     assert not (tmp_path / "crypto").exists()
+
+
+def test_generate_into_the_home_makes_it_private(
+    two_orgs: topology.LoadedTopology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first key under a missing ``$BAAS_HOME`` lands in a home created 0700, whatever
+    the umask (a shared machine's 022 would have made it 0755)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("BAAS_HOME", str(home))
+    old = os.umask(0o022)
+    try:
+        services.pki_generate(two_orgs)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert (home / "networks" / "supplychain" / "crypto").is_dir()
