@@ -1,8 +1,9 @@
 """The app factory: :func:`create_app` wires the database, the job runner, the middleware
 (security headers outermost, then CORS only when origins are given, no absolute server path
-in a response (:mod:`baas.api.paths`), the audit log, body limit, idempotency), the error handlers, the routes and the docs page. Start-up migrates the
-database and marks deployments a previous server left unfinished as ``interrupted``;
-shut-down interrupts running jobs at their next step.
+in a response (:mod:`baas.api.paths`), the audit log, body limit, idempotency), the error
+handlers, the routes and the docs page. Start-up migrates the database and marks deployments
+a previous server left unfinished as ``interrupted``; shut-down interrupts running jobs at
+their next step.
 
 The docs page (``/docs``, Swagger UI) needs nothing from outside the server: its script,
 stylesheet and icon are the files the ``fastapi-swagger`` package ships (swagger-ui-dist's

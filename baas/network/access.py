@@ -22,6 +22,18 @@ from baas.network.crypto import CryptoTree
 from baas.plan import NodePlan, OrgPlan, Plan
 
 
+def require_signers(
+    signers: frozenset[str] | None, orgs: Iterable[OrgPlan], *, purpose: str
+) -> None:
+    """Raise :class:`~baas.errors.SigningRefused` naming every organisation of ``orgs`` not
+    in ``signers`` (``None``: all may sign)."""
+    if signers is None:
+        return
+    refused = sorted({org.name for org in orgs if org.name not in signers})
+    if refused:
+        raise SigningRefused(refused, purpose=purpose, allowed=signers)
+
+
 @dataclass
 class NetworkAccess:
     """``signers``: the organisations (by name) whose admins may sign *changes* through this
@@ -56,9 +68,7 @@ class NetworkAccess:
     def require_signers(self, orgs: Iterable[OrgPlan], *, purpose: str) -> None:
         """Raise :class:`~baas.errors.SigningRefused` naming every organisation of ``orgs``
         that may not sign (call it before acting, so that nothing is half done)."""
-        refused = sorted({org.name for org in orgs if not self.may_sign(org)})
-        if refused:
-            raise SigningRefused(refused, purpose=purpose, allowed=self.signers or frozenset())
+        require_signers(self.signers, orgs, purpose=purpose)
 
     def signer(self, org: OrgPlan, *, purpose: str) -> SigningIdentity:
         """``org``'s admin identity for signing a change (``purpose`` names it in the refusal

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from baas.network.access import require_signers
 from baas.plan import DEFAULT_ENDORSEMENT, ChaincodePlan, ChannelPlan, Plan
 from topology.names import PROBE_CHAINCODE
 
@@ -45,3 +46,18 @@ def with_probes(plan: Plan, *, image: str | None = None) -> Plan:
 
 def is_probe(chaincode: ChaincodePlan) -> bool:
     return chaincode.name == PROBE_CHAINCODE
+
+
+def require_first_deployers(signers: frozenset[str] | None, plan: Plan, *, deployed: bool) -> None:
+    """Before the probe is first deployed (``deployed``: smoke deployed it before), refuse —
+    before any server starts or release changes — unless ``signers`` covers every member of
+    every channel: each of them approves the probe's definition
+    (:class:`~baas.errors.SigningRefused`). Once deployed, reusing it signs nothing."""
+    if deployed:
+        return
+    members = {name for channel in plan.channels for name in channel.members}
+    require_signers(
+        signers,
+        [org for org in plan.orgs if org.name in members],
+        purpose=f"deploying the smoke probe chaincode {PROBE_CHAINCODE}",
+    )

@@ -89,6 +89,8 @@ def test_full_flow_over_http(make_api: MakeApi) -> None:
             lines = [e.data["data"]["message"] for e in events if e.kind == "progress"]
             [refused] = [line for line in lines if line.startswith("FAIL")]
             assert "probe chaincode" in refused and "signing as the admin of org2" in refused
+            marker = api.server.home / "networks" / name / "smoke" / "probe-deployed"
+            assert not marker.exists()  # refused before anything: `up` does not take it up
         with api.server.client(api.tokens.admin) as http:  # deploys the probe
             deployed = http.post(f"/api/v1/networks/{name}/smoke", json={})
             assert _final(list(read_events(http, deployed.json()["id"])))["state"] == "succeeded"

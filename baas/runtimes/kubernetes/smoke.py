@@ -61,7 +61,7 @@ from baas.runtimes.kubernetes.values import release_name
 from baas.smoke import checks as shared_checks
 from baas.smoke import load as load_probe
 from baas.smoke.load import LoadOptions, LoadResult
-from baas.smoke.probe import with_probes
+from baas.smoke.probe import require_first_deployers, with_probes
 from baas.smoke.report import CheckFailed as _Failed
 from baas.smoke.report import CheckResult, OnCheck, SmokeReport, skipped
 from topology.names import PROBE_CHAINCODE
@@ -447,6 +447,7 @@ class KubeSmokeTarget:
         """The probe's servers in every member organisation's release (waiting until they are
         ready), then its definition on every channel; the names of what changed."""
         marker = fabric_steps.probe_marker(plan)
+        require_first_deployers(self.access.signers, plan, deployed=marker.exists())
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
         probed = with_probes(plan, image=self.options.probe_image)

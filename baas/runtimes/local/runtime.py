@@ -52,7 +52,7 @@ from baas.runtimes.local.supervision import ProgramSpec, Supervisor
 from baas.smoke import checks
 from baas.smoke import load as load_probe
 from baas.smoke.load import LoadOptions, LoadResult
-from baas.smoke.probe import with_probes
+from baas.smoke.probe import require_first_deployers, with_probes
 from baas.smoke.report import OnCheck, SmokeReport
 from topology.names import PROBE_CHAINCODE
 from topology.sources import SourceOutside, SourceRoot
@@ -689,6 +689,7 @@ class _LocalSmokeTarget:
 
     def ensure_probe(self, plan: Plan) -> list[str]:
         runtime = self.runtime
+        require_first_deployers(self.signers, plan, deployed=runtime.probe_marker.exists())
         runtime.probe_marker.parent.mkdir(parents=True, exist_ok=True)
         runtime.probe_marker.touch()
         probed = with_probes(plan)
