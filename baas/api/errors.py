@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from baas.errors import BaasError, OperationError, SigningRefused, UsageError
 from topology import TopologyError
@@ -188,7 +189,8 @@ def _request_validation(exc: RequestValidationError) -> JSONResponse:
 def _allowed(request: Request) -> str:
     """Every method the API serves at the request's path, from the app's own OpenAPI paths
     (Starlette's 405 names only the first matching route's methods); a literal path
-    (``/api/v1/networks/validate``) wins over a template that also matches it."""
+    (``/api/v1/networks/validate``) wins over a template that also matches it. Paths the
+    schema leaves out (``/docs``) take their routes' own methods."""
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
         request.app.state, "allow_table", None
     )
@@ -201,6 +203,13 @@ def _allowed(request: Request) -> str:
     path = request.url.path
     exact = [m for pattern, m in table if pattern.pattern == f"^{path}$"]
     methods = set().union(*(exact or [m for pattern, m in table if pattern.match(path)]))
+    if not methods:
+        methods = {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.methods and route.path_regex.match(path)
+            for method in route.methods
+        }
     return ", ".join(sorted(methods))
 
 

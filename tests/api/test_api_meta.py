@@ -30,3 +30,5 @@ def test_unknown_paths_and_methods(api: Api) -> None:
         assert wrong.status_code == 405
         assert wrong.headers["allow"] == "GET, POST"
         assert "Traceback" not in wrong.text
+        docs = http.head("/docs")  # a path the schema leaves out names its route's methods
+        assert docs.status_code == 405 and docs.headers["allow"] == "GET"
