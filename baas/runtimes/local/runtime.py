@@ -216,14 +216,30 @@ def _server_specs(
 
 
 def _wait_listening(address: str, *, timeout: float) -> None:
+    """Return once the chaincode server at ``address`` (``HOST:PORT``) accepts a connection.
+
+    Raises :class:`OperationError` after ``timeout`` seconds, or — checked twice a second —
+    as soon as supervisord gave up on the server or it keeps being restarted (it exits at
+    start: a missing module, a bad main), the message then ending with the server's own log
+    (:class:`~baas.runtimes.local.chaincode.ServerWatch`)."""
     host, _, port = address.rpartition(":")
     deadline = time.monotonic() + timeout
+    watch = chaincode_servers.ServerWatch(address)
+    next_check = time.monotonic() + 0.5
     while True:
         try:
             with socket.create_connection((host, int(port)), timeout=1.0):
                 return
         except OSError:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + 0.5
+                failure = watch.failure()
+                if failure is not None:
+                    raise OperationError(
+                        failure, hint="fix the chaincode and run `baas up` again"
+                    ) from None
+            if now > deadline:
                 raise OperationError(
                     f"the chaincode server at {address} does not accept connections",
                     hint="see its log with `baas logs FILE` (chaincode servers are listed)",
