@@ -53,7 +53,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -63,7 +62,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from baas import home
 from baas.errors import OperationError, UsageError
 from baas.runtimes.local import logs
 from baas.runtimes.local.supervision import ProgramState, Supervisor
@@ -811,37 +809,28 @@ _LOG_SCAN_LINES = 200
 
 @dataclass
 class ServerWatch:
-    """Watches the supervised chaincode server that serves ``address`` (``HOST:PORT``), for a
+    """Watches supervised chaincode server ``name`` of the network in ``state_dir``, for a
     caller waiting for it to accept connections.
 
-    The server is the program of a network under ``home`` (default ``$BAAS_HOME``) whose
-    chaincode-scope supervisord configuration sets ``CHAINCODE_SERVER_ADDRESS=<address>`` (every
-    :func:`server_command` does), whose supervisord answers. :meth:`failure` is None while the
-    server may still come up (starting, running, backing off, or not found at all: nothing to
-    say then, the caller's own timeout applies) and a message ending with the last lines of its
-    log once supervisord gave up on it (FATAL: it exited at start ``startretries`` times) or it
-    was restarted :data:`RESTARTS_TO_FAIL` times while watched. Each call asks supervisord once.
-    """
+    :meth:`failure` is None while the server may still come up (starting, running, backing
+    off, or unknown to supervisord: the caller's own timeout applies) and a message ending
+    with the last lines of its log once supervisord gave up on it (FATAL: it exited at start
+    ``startretries`` times) or it was restarted :data:`RESTARTS_TO_FAIL` times while watched.
+    Each call asks supervisord once."""
 
-    address: str
-    home: Path | None = None
-    _program: tuple[Path, str] | None = None
+    state_dir: Path
+    name: str
     _starts: set[float] = field(default_factory=set)
 
     def failure(self) -> str | None:
-        found = self._program or self._find()
-        if found is None:
-            return None
-        self._program = found
-        state_dir, name = found
-        state = Supervisor(state_dir).status().get(name)
+        state = Supervisor(self.state_dir).status().get(self.name)
         if state is None:
             return None
         why = self._why(state)
         if why is None:
             return None
-        log = Path(state.log_file) if state.log_file else logs.log_path(state_dir, name)
-        return f"chaincode server {name} {why}; its log ({log}) ends:\n{log_excerpt(log)}"
+        log = Path(state.log_file) if state.log_file else logs.log_path(self.state_dir, self.name)
+        return f"chaincode server {self.name} {why}; its log ({log}) ends:\n{log_excerpt(log)}"
 
     def _why(self, state: ProgramState) -> str | None:
         if state.state in GAVE_UP_STATES:
@@ -850,14 +839,6 @@ class ServerWatch:
             self._starts.add(state.since)
         if len(self._starts) > RESTARTS_TO_FAIL:
             return f"keeps exiting (restarted {len(self._starts) - 1} times without listening)"
-        return None
-
-    def _find(self) -> tuple[Path, str] | None:
-        networks = (self.home or home.baas_home()) / "networks"
-        wanted = f"CHAINCODE_SERVER_ADDRESS={self.address}"
-        for conf in sorted(networks.glob("*/supervisor/programs/chaincode/*.conf")):
-            if wanted in _command_words(conf):
-                return conf.parents[3], conf.stem
         return None
 
 
@@ -877,19 +858,3 @@ def log_excerpt(log: Path) -> str:
 
 def _spawn_error(state: ProgramState) -> str:
     return f": {state.spawn_error}" if state.spawn_error else ""
-
-
-def _command_words(conf: Path) -> list[str]:
-    """The words of the ``command = …`` line of a supervisord program file (none if unreadable)."""
-    try:
-        text = conf.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == "command":
-            try:
-                return shlex.split(value.replace("%%", "%"))
-            except ValueError:
-                return []
-    return []

@@ -215,16 +215,15 @@ def _server_specs(
     return specs, packages
 
 
-def _wait_listening(address: str, *, timeout: float) -> None:
+def _wait_listening(address: str, *, timeout: float, watch: chaincode_servers.ServerWatch) -> None:
     """Return once the chaincode server at ``address`` (``HOST:PORT``) accepts a connection.
 
-    Raises :class:`OperationError` after ``timeout`` seconds, or — checked twice a second —
-    as soon as supervisord gave up on the server or it keeps being restarted (it exits at
-    start: a missing module, a bad main), the message then ending with the server's own log
-    (:class:`~baas.runtimes.local.chaincode.ServerWatch`)."""
+    Raises :class:`OperationError` after ``timeout`` seconds, or — ``watch`` checked twice a
+    second — as soon as supervisord gave up on the server or it keeps being restarted (it
+    exits at start: a missing module, a bad main), the message then ending with the server's
+    own log."""
     host, _, port = address.rpartition(":")
     deadline = time.monotonic() + timeout
-    watch = chaincode_servers.ServerWatch(address)
     next_check = time.monotonic() + 0.5
     while True:
         try:
@@ -288,7 +287,8 @@ def _ensure_chaincodes(
     step.add([f"{c.action} chaincode server {c.name}" for c in changes])
     step.add(converge.ensure_chaincodes(access, packages, report=report))
     for org, cc in _served(plan):
-        _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT)
+        watch = chaincode_servers.ServerWatch(state_dir, chaincode_program(org, cc))
+        _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT, watch=watch)
 
 
 def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) -> UpResult:
