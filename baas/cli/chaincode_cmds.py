@@ -1,15 +1,26 @@
-"""``baas invoke`` and ``baas query``: call a deployed chaincode (thin over
-:mod:`baas.services.chaincode`)."""
+"""``baas invoke`` and ``baas query``: call a deployed chaincode; ``baas chaincode list``: what
+the channels and peers hold (thin over :mod:`baas.services.chaincode`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.text import Text
 
 from baas.cli import common, output
-from baas.cli.options import FILE, OUTPUT, Format
+from baas.cli.options import (
+    CONTEXT,
+    FILE,
+    KUBECONFIG,
+    OUTPUT,
+    TARGET,
+    Format,
+    SecretsOpt,
+    TargetOpt,
+    kube_options,
+)
 
 CHAINCODE = typer.Argument(
     ..., help="Chaincode name (as in the topology).", show_default=False, metavar="CHAINCODE"
@@ -91,6 +102,70 @@ def query(
         output.out.print(Text(outcome.value.text))
 
 
+chaincode_app = typer.Typer(
+    name="chaincode",
+    help="Chaincode on a running network: what its channels and peers hold.\n\n"
+    "\b\nExample: baas chaincode list examples/two-orgs.yaml",
+    no_args_is_help=True,
+)
+
+
+@chaincode_app.command("list")
+def list_chaincodes(
+    file: Path = FILE,
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
+    fmt: Format = OUTPUT,
+) -> None:
+    """List every committed chaincode definition per channel (version, sequence, endorsement
+    policy, Init, the version the topology wants) with each member organisation's approved
+    package, then the packages installed on each peer.
+
+    \b
+    Example: baas chaincode list examples/two-orgs.yaml -o json
+    """
+    from baas.services import chaincode as calls
+
+    loaded = common.load(file)
+    kube = (
+        kube_options(kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
+        if target is TargetOpt.kubernetes
+        else None
+    )
+    outcome = calls.chaincode_list(loaded, target=target.value, kube=kube)
+    if not common.emit(outcome, fmt):
+        _print_inventory(outcome.to_dict())
+
+
+def _print_inventory(data: dict[str, Any]) -> None:
+    say = output.out.print
+    for channel in data["channels"]:
+        say(Text(f"channel {channel['channel']}"))
+        if channel["error"]:
+            say(Text(f"  cannot read it: {channel['error']}"))
+        if not channel["committed"] and not channel["error"]:
+            say(Text("  no chaincode committed"))
+        for cc in channel["committed"]:
+            wanted = cc["wantedVersion"]
+            behind = f" (the topology wants {wanted})" if wanted and wanted != cc["version"] else ""
+            init = ", Init required" if cc["initRequired"] else ""
+            say(Text(f"  {cc['name']} {cc['version']} sequence {cc['sequence']}{behind}{init}"))
+            say(Text(f"    endorsement {cc['endorsement']}"))
+            for approval in cc["approvals"]:
+                package = approval["packageId"]
+                shown = "not approved" if package is None else package or "approved, no package"
+                say(Text(f"    {approval['mspId']:<16} {shown}"))
+    say(Text("installed"))
+    for peer in data["peers"]:
+        if peer["error"]:
+            say(Text(f"  {peer['peer']}: cannot read it: {peer['error']}"))
+            continue
+        ids = ", ".join(p["packageId"] for p in peer["packages"]) or "nothing"
+        say(Text(f"  {peer['peer']}: {ids}"))
+
+
 def register(app: typer.Typer) -> None:
     app.command()(invoke)
     app.command()(query)
+    app.add_typer(chaincode_app, name="chaincode")

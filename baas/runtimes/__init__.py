@@ -9,10 +9,14 @@ chaincode ensures, the admin client — lives outside this package.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from baas.plan import Plan
+
+if TYPE_CHECKING:
+    from baas.network.access import NetworkAccess
 
 Target = Literal["local", "kubernetes"]
 TARGETS: tuple[Target, ...] = ("local", "kubernetes")
@@ -73,6 +77,12 @@ class Runtime(Protocol):
     ) -> Result:
         """End-to-end checks of the running network (a ``baas.smoke.report.SmokeReport``);
         with ``load`` (``baas.smoke.load.LoadOptions``) a load probe after them."""
+        ...
+
+    def access(self, plan: Plan) -> AbstractContextManager[NetworkAccess]:
+        """baas's admin access to the running network (its nodes as client targets, every
+        organisation's admin), closed on exit; raises :class:`baas.errors.UsageError` when the
+        network does not run here."""
         ...
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:

@@ -1,14 +1,19 @@
-"""Calling a deployed chaincode as one of the network's identities: ``invoke`` (endorsed by
-every member organisation of the channel, ordered, committed) and ``query`` (one peer).
+"""Chaincode on a running network: ``invoke`` (endorsed by every member organisation of the
+channel, ordered, committed) and ``query`` (one peer) as one of the network's identities, and
+``chaincode_list``: what the channels and peers hold (committed definitions, approvals,
+installed packages).
 
-For people and scripts trying a network out (``make demo``); applications use a Fabric
-Gateway SDK. Both work on the local runtime's networks.
+Calls are for people and scripts trying a network out (``make demo``); applications use a
+Fabric Gateway SDK. Each reaches the network through its runtime's admin access
+(:meth:`baas.runtimes.Runtime.access`): ``invoke`` and ``query`` on the local runtime,
+``chaincode_list`` on either target.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +22,12 @@ from baas import plan as planning
 from baas.errors import UsageError
 from baas.fabric import transactions
 from baas.fabric.identity import SigningIdentity
-from baas.home import network_dir
+from baas.network import inventory
 from baas.network.access import NetworkAccess
-from baas.network.crypto import CryptoTree
 from baas.plan import ChaincodePlan, OrgPlan, Plan
-from baas.runtimes.local import ports
+from baas.runtimes import Target
 from baas.services.results import Outcome
+from baas.services.runtime import runtime_for
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,23 @@ def _identity(
     )
 
 
-def _access(plan: Plan) -> NetworkAccess:
-    state = network_dir(plan.network)
-    return NetworkAccess(plan, CryptoTree(state / "crypto"), ports.load_addresses(state))
+def _access(
+    loaded: topology.LoadedTopology, plan: Plan, *, target: Target = "local", kube: Any = None
+) -> AbstractContextManager[NetworkAccess]:
+    return runtime_for(target, loaded, kube=kube).access(plan)
+
+
+def chaincode_list(
+    loaded: topology.LoadedTopology, *, target: Target = "local", kube: Any = None
+) -> Outcome[inventory.Inventory]:
+    """Per channel every committed chaincode definition (version, sequence, endorsement
+    policy, Init, the version the topology wants) with each member organisation's approved
+    package, and per peer its installed packages; read-only. Raises UsageError when the
+    network does not run on ``target``."""
+    plan = planning.build(loaded.network)
+    with _access(loaded, plan, target=target, kube=kube) as access:
+        found = inventory.chaincodes(access)
+    return Outcome("ChaincodeList", found, loaded.warnings)
 
 
 def invoke(
@@ -112,7 +131,7 @@ def invoke(
     cc = _chaincode(plan, chaincode)
     orgs = _members(plan, cc)
     start = time.monotonic()
-    with _access(plan) as access:
+    with _access(loaded, plan) as access:
         _, signer, name = _identity(access, orgs, identity)
         done = transactions.submit(
             [access.peer(o.anchor_peers[0]) for o in orgs],
@@ -150,7 +169,7 @@ def query(
     cc = _chaincode(plan, chaincode)
     orgs = _members(plan, cc)
     start = time.monotonic()
-    with _access(plan) as access:
+    with _access(loaded, plan) as access:
         org, signer, name = _identity(access, orgs, identity)
         nodes = [n for o in orgs for n in o.peers]
         node = next((n for n in nodes if n.fqdn == peer), None)

@@ -226,6 +226,12 @@ MATRIX = [
         "/api/v1/networks/supplychain/smoke",
         (401, 404, 404, 403, 404, 404, 404),
     ),
+    Case(
+        "chaincodes of a network that does not run",
+        "GET",
+        "/api/v1/networks/supplychain/chaincodes",
+        (401, 422, 422, 403, 422, 422, 422),
+    ),
     Case("audit log", "GET", "/api/v1/audit", (401, 200, 403, 403, 403, 403, 403)),
 ]
 

@@ -210,6 +210,12 @@ def test_a_scoped_deployer_delivers_what_its_organisation_alone_approves(
             status = http.get(f"/api/v1/networks/{name}/status").json()
             own = next(c for c in status["channels"] if c["name"] == "org1only")
             assert [(c["name"], c["version"]) for c in own["chaincodes"]] == [("mine", "1.1")]
+            listed = http.get(f"/api/v1/networks/{name}/chaincodes")
+            assert listed.status_code == 200, listed.text
+            mine = next(c for c in listed.json()["channels"] if c["channel"] == "org1only")
+            [definition] = mine["committed"]
+            assert (definition["version"], definition["sequence"]) == ("1.1", 2)
+            assert [a["mspId"] for a in definition["approvals"]] == ["Org1MSP"]
             shared = upgraded.replace('version: "1.0"', 'version: "2.0"', 1)
             refused = http.put(f"/api/v1/networks/{name}", content=shared, headers=YAML)
             assert refused.status_code == 403 and "org2" in refused.json()["message"]

@@ -3,6 +3,7 @@
 from baas.api.routes import (
     audit,
     certificates,
+    chaincodes,
     deployments,
     meta,
     networks,
@@ -17,6 +18,7 @@ ROUTERS = (
     certificates.router,
     organizations.router,
     smoke.router,
+    chaincodes.router,
     audit.router,
 )
 

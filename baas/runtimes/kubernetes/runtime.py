@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +30,12 @@ from baas.errors import BaasError, UsageError
 from baas.fabric import binaries
 from baas.fabric.binaries import FabricInstall
 from baas.home import crypto_dir
+from baas.network.access import NetworkAccess
 from baas.network.changes import Change
 from baas.network.crypto import CryptoTree
 from baas.plan import OrgPlan, Plan, pki_org_specs_from_plan
 from baas.runtimes.kubernetes import fabric_steps, vault_auth
+from baas.runtimes.kubernetes.admin_route import open_access
 from baas.runtimes.kubernetes.applying import ObjectChange, delete_objects, ensure_objects
 from baas.runtimes.kubernetes.cluster import ClusterTarget, api_client
 from baas.runtimes.kubernetes.helm import helm_binary
@@ -441,6 +444,15 @@ class KubernetesRuntime:
 
     def status(self, plan: Plan) -> _Status:
         return _Status(status(plan, self.options))
+
+    @contextmanager
+    def access(self, plan: Plan) -> Iterator[NetworkAccess]:
+        """Admin access to the network on the cluster, through port-forwards (the admin
+        route) that are closed on exit."""
+        api = api_client(self.options.target)
+        crypto = CryptoTree(crypto_dir(plan.network))
+        with open_access(api, self.effective(plan), crypto) as access:
+            yield access
 
     def changes(self, plan: Plan, *, crypto: Path) -> Any:
         from baas.runtimes.kubernetes import planning  # planning imports this module

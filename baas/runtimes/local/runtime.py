@@ -25,6 +25,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -656,6 +657,19 @@ class LocalRuntime:
             )
             items += tlsrotation.pending_changes(access)
         return ChangeList(plan.network, items)
+
+    @contextmanager
+    def access(self, plan: Plan) -> Iterator[NetworkAccess]:
+        """Admin access to this machine's network (``plan`` plus smoke's probe once it is
+        deployed); UsageError when it was never brought up here."""
+        addresses = ports.load_addresses(self.state_dir)
+        if not addresses.nodes or not (self.state_dir / "crypto").is_dir():
+            raise UsageError(
+                f"network {plan.network} does not run on this machine",
+                hint="start it with `baas up FILE`",
+            )
+        with NetworkAccess(self.effective(plan), _crypto(self.state_dir), addresses) as access:
+            yield access
 
     def logs(self, plan: Plan, *, node: str | None, follow: bool, lines: int) -> Iterator[str]:
         return logs(
