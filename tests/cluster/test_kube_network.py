@@ -34,6 +34,7 @@ import topology
 from baas import services
 from baas.runtimes.kubernetes.cluster import ClusterTarget
 from baas.runtimes.kubernetes.runtime import KubeOptions
+from baas.services import chaincode as chaincode_calls
 from baas.smoke.probe import DEFAULT_IMAGE
 from tests.support import kube_images, oci
 from tests.support.cluster import NodeCluster, busybox_pod, wait_pod_ready
@@ -97,6 +98,19 @@ def test_up_runs_the_network_through_the_admin_route(deployed: Deployed) -> None
         t.split(" ")[0] for t in joined
     } or len(joined) >= 4, done["network"]
     assert any(c["action"] == "committed" and c["target"] == "basic" for c in done["network"])
+
+
+def test_chaincode_list_through_the_admin_route(deployed: Deployed) -> None:
+    """``baas chaincode list -t kubernetes``: the committed definition and each org's
+    approved package, read through port-forwards like every other admin call."""
+    listed = chaincode_calls.chaincode_list(
+        deployed.loaded, target="kubernetes", kube=deployed.kube
+    ).to_dict()
+    [channel] = listed["channels"]
+    basic = next(c for c in channel["committed"] if c["name"] == "basic")
+    assert (basic["version"], basic["sequence"]) == ("1.0", 1)
+    assert {a["mspId"] for a in basic["approvals"] if a["packageId"]} == {"Org1MSP", "Org2MSP"}
+    assert len(listed["peers"]) == 4 and all(p["error"] is None for p in listed["peers"])
 
 
 def test_smoke_is_green_on_the_cluster(deployed: Deployed) -> None:
