@@ -205,16 +205,56 @@ def run_load(
     ]
     for thread in threads:
         thread.start()
-    while any(t.is_alive() for t in threads):
-        threads[0].join(timeout=1.0)  # a one-second tick, or sooner once the first one ends
-        with lock:
-            result.timeline.append((time.monotonic() - start, result.committed))
-        if on_progress is not None:
-            on_progress(result)
-        if time.monotonic() > deadline + CALL_TIMEOUT + 5:
-            halt.set()
+    follow(
+        threads,
+        result=result,
+        lock=lock,
+        start=start,
+        on_progress=on_progress,
+        halt=halt,
+        halt_at=deadline + CALL_TIMEOUT + 5,
+    )
     result.seconds = time.monotonic() - start
     return result
+
+
+def follow(
+    threads: list[threading.Thread],
+    *,
+    result: LoadResult,
+    lock: threading.Lock,
+    start: float,
+    on_progress: Callable[[LoadResult], None] | None = None,
+    halt: threading.Event | None = None,
+    halt_at: float = math.inf,
+) -> None:
+    """Until every worker of ``threads`` has ended: once a second (counted from ``start``) add
+    the committed count to ``result``'s timeline and report it to ``on_progress``; then a last
+    point. A worker that ends early does not make the loop tick faster: it then waits on
+    another one until the second is up. Past ``halt_at`` (monotonic) ``halt`` is set, which
+    the workers check between calls."""
+    tick = start + 1.0
+    while (alive := next((t for t in threads if t.is_alive()), None)) is not None:
+        alive.join(timeout=max(0.0, tick - time.monotonic()))
+        if time.monotonic() < tick:
+            continue
+        tick += 1.0
+        _point(result, lock, start, on_progress)
+        if halt is not None and time.monotonic() > halt_at:
+            halt.set()
+    _point(result, lock, start, on_progress)
+
+
+def _point(
+    result: LoadResult,
+    lock: threading.Lock,
+    start: float,
+    on_progress: Callable[[LoadResult], None] | None,
+) -> None:
+    with lock:
+        result.timeline.append((time.monotonic() - start, result.committed))
+    if on_progress is not None:
+        on_progress(result)
 
 
 def save(result: LoadResult, state_dir: Path) -> Path:

@@ -100,6 +100,9 @@ def _drill(net: LocalNet, victim: str, *, duration: float = 24.0) -> dict[str, f
         worker.join()
     result = outcome["load"]
     assert result.committed > 0
+    # one timeline point a second and a last one (it once held thousands: the progress loop
+    # spun once its first worker had ended)
+    assert len(result.timeline) <= int(result.seconds) + 1, len(result.timeline)
     recovered = _green_within(net, RECOVERY)
     with net.access() as access:
         for org in (net.plan.org(n) for n in channel.members):
