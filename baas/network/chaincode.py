@@ -10,7 +10,7 @@ unchanged one is left alone. :func:`ensure_chaincode` acts on that decision.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,6 +21,9 @@ from baas.network.changes import Change, Report, retrying
 from baas.plan import ChaincodePlan, NodePlan, OrgPlan
 
 NODE_TIMEOUT = 60.0
+OnDefined = Callable[[ChaincodePlan], None]
+"""Called once the definition the plan asks for is the one every member peer has committed
+(before Init): where a runtime switches its servers to the new packages."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,13 @@ def ensure_chaincode(
     *,
     packages: Mapping[str, Package],
     report: Report,
+    on_defined: OnDefined | None = None,
 ) -> list[Change]:
     """Install, approve, commit and (when required) initialise ``cc``; ``packages`` maps each
-    member organisation's name to its own package. Returns what changed.
+    member organisation's name to its own package. Returns what changed. ``on_defined(cc)``
+    runs once the wanted definition is committed on every member peer (at once when it already
+    was), before Init: a runtime that kept the previous servers serving until then switches
+    them there, so that a failure before the commit leaves the previous version in use.
 
     What to do is decided first (the committed definition, the approvals missing): when an
     organisation that must approve is not one of ``access.signers``, it raises
@@ -203,6 +210,8 @@ def ensure_chaincode(
         # "already initialized" is the answer of every later run. A caller that may sign for
         # no member leaves the retry to those who may.
         retry = cc.init_required and any(access.may_sign(org) for org in orgs)
+        if on_defined is not None:
+            on_defined(cc)
         return changes + (_initialise(access, cc, orgs) if retry else [])
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     _wait_ready_everywhere(access, cc, orgs, definition)
@@ -213,6 +222,8 @@ def ensure_chaincode(
         definition=definition,
     )
     _wait_defined_everywhere(access, cc, orgs, definition.sequence)
+    if on_defined is not None:
+        on_defined(cc)
     verb = "upgraded" if decision.is_upgrade else "committed"
     changes.append(
         Change(verb, cc.name, f"{cc.version}, sequence {definition.sequence} on {cc.channel}")

@@ -137,14 +137,18 @@ def ensure_chaincodes(
     packages: Mapping[tuple[str, str], chaincode_ensures.Package],
     *,
     report: Report,
+    on_defined: chaincode_ensures.OnDefined | None = None,
 ) -> list[Change]:
     """Every chaincode of ``access.plan`` defined on its channel; ``packages`` maps
     ``(organisation name, chaincode name)`` to that organisation's package of the chaincode,
-    for every organisation that serves it."""
+    for every organisation that serves it. ``on_defined`` as in
+    :func:`baas.network.chaincode.ensure_chaincode`."""
     changes: list[Change] = []
     for cc in access.plan.chaincodes:
         own = {org: pkg for (org, name), pkg in packages.items() if name == cc.name}
-        changes += chaincode_ensures.ensure_chaincode(access, cc, packages=own, report=report)
+        changes += chaincode_ensures.ensure_chaincode(
+            access, cc, packages=own, report=report, on_defined=on_defined
+        )
     return changes
 
 

@@ -278,15 +278,35 @@ def _ensure_chaincodes(
     report: Report,
 ) -> None:
     """Chaincode servers (exactly the plan's: servers of chaincodes gone from the topology
-    stop), then each chaincode's lifecycle, then a check that every server listens."""
+    stop), then each chaincode's lifecycle, then a check that every server listens.
+
+    A server that already runs and would change (a new version's package, new code) keeps
+    serving as it is until its chaincode's new definition is committed on every member peer
+    (``on_defined``); only then is it restarted with the new package. A step that fails before
+    that leaves the previous version serving."""
     addresses = access.addresses
     assert isinstance(addresses, ports.LocalAddresses)
     specs, packages = _server_specs(
         plan, state_dir=state_dir, addresses=addresses, prepared=prepared
     )
-    changes = Supervisor(state_dir).ensure_programs(specs, scope="chaincode")
-    step.add([f"{c.action} chaincode server {c.name}" for c in changes])
-    step.add(converge.ensure_chaincodes(access, packages, report=report))
+    supervisor = Supervisor(state_dir)
+    held = set(supervisor.pending(specs, scope="chaincode"))
+
+    def apply() -> None:
+        changes = supervisor.ensure_programs(specs, scope="chaincode", hold=held)
+        step.add([f"{c.action} chaincode server {c.name}" for c in changes])
+
+    def serve(cc: ChaincodePlan) -> None:
+        released = held & {chaincode_program(org, c) for org, c in _served(plan) if c == cc}
+        if released:
+            held.difference_update(released)
+            apply()
+
+    apply()
+    step.add(converge.ensure_chaincodes(access, packages, report=report, on_defined=serve))
+    if held:  # a chaincode whose lifecycle ran without reaching serve(): apply its servers
+        held.clear()
+        apply()
     for org, cc in _served(plan):
         watch = chaincode_servers.ServerWatch(state_dir, chaincode_program(org, cc))
         _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT, watch=watch)
