@@ -109,8 +109,7 @@ def test_detect_without_a_lockfile_says_to_run_npm_install(tmp_path: Path) -> No
     ("marker", "language"),
     [
         ("go.mod", "Go"),
-        ("pom.xml", "Java"),
-        ("build.gradle", "Java"),
+        # Java (pom.xml, build.gradle) is built now: tests/chaincode/test_chaincode_java.py
         ("setup.py", "Python"),
         ("pyproject.toml", "Python"),
     ],

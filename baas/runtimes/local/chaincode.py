@@ -10,11 +10,30 @@ builds it:
   (the compiler is one), then ``npm run build`` in a copy of the sources, once per content; the
   server then loads the package's ``main`` (the built file) like JavaScript's.
 
+Java chaincode, on Maven Central's ``org.hyperledger.fabric-chaincode-java:fabric-chaincode-shim``
+2.5.x (its contract API, ``org.hyperledger.fabric.contract``, ships in the same artifact), built
+as its build tool builds it, once per digest of the project's files:
+
+* **Maven** (pom.xml): ``mvn -q -B -DskipTests package``; Maven keeps what it downloaded in the
+  user's ``~/.m2``, so later builds need no network. The server is the runnable jar the build
+  left in ``target/`` (shaded or assembled: the shim inside, e.g. maven-shade-plugin with
+  ``Main-Class``), run with ``java -jar``; a plain jar gets its runtime dependencies copied next
+  to it (``mvn dependency:copy-dependencies``) and runs with ``java -cp`` and its manifest's
+  ``Main-Class`` (the shim's ``ContractRouter`` without one).
+* **Gradle** (build.gradle, build.gradle.kts): ``assemble`` with the project's committed wrapper
+  (``gradlew``) when the distribution it names is already in the Gradle user home, else with a
+  ``gradle`` on PATH; the server is a self-contained jar in ``build/libs`` (the shadow plugin's
+  ``-all`` jar, say). Gradle distributions are never downloaded: services.gradle.org is not
+  reachable here, so a folder with neither, or a wrapper whose distribution is not cached, is
+  refused saying so (add a Maven pom.xml, or a wrapper whose distribution is cached).
+
+The Java server is the shim's own chaincode-as-a-service mode: the shim starts its Netty server
+when ``CHAINCODE_SERVER_ADDRESS`` is set, with ``CORE_CHAINCODE_ID_NAME`` as its package ID.
+
 Other languages are recognised and refused with a :class:`~baas.errors.UsageError` saying why:
 Go (go.mod) because fabric-chaincode-go comes from github.com/hyperledger, which the Go module
-proxy reachable here refuses, so no Go chaincode can be built; Java (pom.xml, build.gradle) and
-Python are not supported by the local runtime yet. On Kubernetes any language runs from an
-``image``.
+proxy reachable here refuses, so no Go chaincode can be built; Python has no Fabric shim. On
+Kubernetes any language runs from an ``image``.
 
 * :func:`detect` reads a folder and returns a :class:`ChaincodeSource`, or refuses it (no
   lockfile, no ``main``, no shim, TypeScript without a build script, another language, missing
@@ -24,6 +43,8 @@ Python are not supported by the local runtime yet. On Kubernetes any language ru
       <cache>/node/<digest>/                 package.json, lockfile, node_modules/ (npm ci here)
       <cache>/node/<digest>/sources/<sha>/   the chaincode's files: the server's working folder
       <cache>/node/<digest>/builds/<sha>/    the same, after ``npm run build`` (built packages)
+      <cache>/java/<sha>/                    a Java project after its build (target/, build/),
+                                             with baas-launch.json saying how to start it
 
   ``<cache>`` is ``${XDG_CACHE_HOME:-~/.cache}/baas/chaincode``; ``<digest>`` is the SHA-256 of
   package.json and the lockfile (``-dev`` appended when dev dependencies are included, as they
@@ -34,9 +55,13 @@ Python are not supported by the local runtime yet. On Kubernetes any language ru
   place, so a folder that exists is complete, and concurrent callers cannot corrupt it (the
   loser of a rename race uses the winner's folder). A build that fails (compiler errors, a
   failing script, a ``main`` the build did not produce) raises at once with the build's own
-  output and leaves nothing in the cache.
+  output and leaves nothing in the cache. A Java project's ``<sha>`` covers every file but
+  the build's own output (target/, build/, .gradle/, .git/); Maven's ``[ERROR]`` lines (the
+  compiler's ``File.java:[line,col] …``) are the message of a failed build.
 * :func:`server_command` returns the :class:`ServerCommand` a supervisor keeps running:
-  ``node <fabric-shim cli.js> server --chaincode-address=… --chaincode-id=…`` (+ TLS flags).
+  ``node <fabric-shim cli.js> server --chaincode-address=… --chaincode-id=…`` (+ TLS flags), or
+  ``java -jar <jar>`` / ``java -cp <classpath> <main>`` with the address and ID in its
+  environment (+ TLS variables).
 * :class:`ServerWatch` tells a caller waiting for a server to listen that the supervisor gave
   up on it (or that it keeps exiting), with the end of its log, so a server that dies at start
   fails in seconds instead of after the wait's timeout.
@@ -56,11 +81,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from xml.etree import ElementTree
 
 from baas.errors import OperationError, UsageError
 from baas.runtimes.local import logs
@@ -93,9 +120,6 @@ _OTHER_LANGUAGES: tuple[tuple[str, str, str], ...] = (
         "its shim, github.com/hyperledger/fabric-chaincode-go, cannot be fetched here (the Go "
         "module proxy refuses github.com/hyperledger/* modules)",
     ),
-    ("pom.xml", "Java", "the local runtime does not build Java yet"),
-    ("build.gradle", "Java", "the local runtime does not build Java yet"),
-    ("build.gradle.kts", "Java", "the local runtime does not build Java yet"),
     ("setup.py", "Python", "Fabric has no Python chaincode shim"),
     ("pyproject.toml", "Python", "Fabric has no Python chaincode shim"),
 )
@@ -110,6 +134,54 @@ _BUILD_ENV = {"NO_COLOR": "1", "FORCE_COLOR": "0", "NPM_CONFIG_UPDATE_NOTIFIER":
 """Set for ``npm run build``: plain text output (compilers colour only for terminals, but
 some tools look at these instead)."""
 _TYPESCRIPT_MARKERS = ("tsconfig.json",)
+
+JAVA_DIR = "java"
+"""Cache folder of built Java projects."""
+JAVA_SHIM = "fabric-chaincode-shim"
+"""The Maven Central artifact (group ``org.hyperledger.fabric-chaincode-java``) of the Java shim."""
+CONTRACT_ROUTER = "org.hyperledger.fabric.contract.ContractRouter"
+"""The Java shim's main class: it serves as a chaincode server when CHAINCODE_SERVER_ADDRESS is
+set, routing to every ``@Contract`` class on the classpath."""
+MAVEN_ARGS: tuple[str, ...] = ("-q", "-B", "-Dstyle.color=never", "-DskipTests", "package")
+"""``mvn`` arguments of a Java build (quiet, batch: warnings and errors only)."""
+MAVEN_COPY_DEPENDENCIES_ARGS: tuple[str, ...] = (
+    "-q",
+    "-B",
+    "-Dstyle.color=never",
+    "dependency:copy-dependencies",
+    "-DincludeScope=runtime",
+    "-DoutputDirectory=target/baas-lib",
+)
+"""``mvn`` arguments that put a plain jar's runtime dependencies in ``target/baas-lib``."""
+GRADLE_ARGS: tuple[str, ...] = ("--no-daemon", "--console=plain", "-q", "assemble")
+"""Gradle arguments of a Java build (no daemon is left running after it)."""
+GRADLE_FILES: tuple[str, ...] = ("build.gradle", "build.gradle.kts")
+JAVA_EXCLUDED_DIRS = frozenset({"target", "build", ".gradle", ".idea"})
+"""Top-level folders of a Java project never copied (build output, IDE state)."""
+LAUNCH_FILE = "baas-launch.json"
+"""Written into a built Java project: its :class:`JavaLaunch`."""
+_JAR_DIRS = {"maven": "target", "gradle": "build/libs", "gradlew": "build/libs"}
+_SHIM_CLASS = CONTRACT_ROUTER.replace(".", "/") + ".class"
+_NOT_RUNNABLE_JARS = ("-sources.jar", "-javadoc.jar", "-tests.jar", "-test-sources.jar")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_MAVEN_NOISE = (
+    "-> [Help",
+    "To see the full stack trace",
+    "Re-run Maven using",
+    "For more information about the errors",
+    "[Help 1]",
+    "After correcting the problems",
+    "mvn <args> -rf",
+)
+_MAVEN_FETCH_FAILURES = (
+    "Could not resolve dependencies",
+    "Could not transfer artifact",
+    "Non-resolvable parent POM",
+    "could not be resolved",
+    "Unknown host",
+    "Could not find artifact",
+)
+"""Maven errors that mean it could not download something (no network, wrong version)."""
 _ERROR_WORD = re.compile(r"\berror\b", re.IGNORECASE)
 
 
@@ -123,16 +195,33 @@ class ChaincodeSource:
     ``main`` entry (for a built package, a file the build produces). ``build`` is the package's
     ``build`` script when it has one (:func:`prepare` then runs ``npm run build``), else None.
     ``language`` is ``typescript`` for a folder with tsconfig.json or a ``typescript``
-    dependency, else ``node``; it is informative: what :func:`prepare` does follows ``build``.
+    dependency, else ``node``; it is informative: what :func:`prepare` does for Node follows
+    ``build``.
+
+    For Java (``language`` ``java``), ``manifest`` is pom.xml or the Gradle build file,
+    ``lockfile`` is None, ``main`` is empty (the built jar's manifest names the main class),
+    ``build`` is the build's command line as shown to the user and ``builder`` says which tool
+    runs it (``maven``, ``gradle`` on PATH, or the project's ``gradlew`` wrapper).
     """
 
     path: Path
     name: str
     manifest: Path
-    lockfile: Path
-    language: Literal["node", "typescript"] = "node"
+    lockfile: Path | None
+    language: Literal["node", "typescript", "java"] = "node"
     main: str = "index.js"
     build: str | None = None
+    builder: Literal["npm", "maven", "gradle", "gradlew"] = "npm"
+
+
+@dataclass(frozen=True)
+class JavaLaunch:
+    """How a built Java chaincode starts: ``java -jar CLASSPATH[0]`` when ``main_class`` is
+    None, else ``java -cp CLASSPATH MAIN_CLASS``. Entries are relative to the build folder; one
+    ending in ``/*`` stands for every jar in that folder (Java's own wildcard)."""
+
+    classpath: tuple[str, ...]
+    main_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +233,11 @@ class PreparedChaincode:
     install, ``source_digest`` the copied sources. ``installed`` is true when this call ran
     ``npm ci``, false when the dependencies came from the cache; ``built`` is true when this
     call ran the package's build, false when it has none or the built result was cached.
+
+    For Java, ``root`` is the built project (the server's working folder), ``modules`` the
+    folder holding the runnable jar, ``digest`` and ``source_digest`` both the project files'
+    digest, ``installed`` and ``built`` both whether this call ran the build, and ``launch``
+    (None for Node) how to start it.
     """
 
     source: ChaincodeSource
@@ -153,6 +247,7 @@ class PreparedChaincode:
     source_digest: str
     installed: bool
     built: bool = False
+    launch: JavaLaunch | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +255,10 @@ class ServerTLS:
     """TLS material for a chaincode server: PEM files (paths, not contents).
 
     ``key_file``/``cert_file`` are the server's key and certificate; with ``client_ca_file``
-    the server also requires the peer to present a client certificate issued by that CA.
+    the server also requires the peer to present a client certificate issued by that CA (Node
+    only: the Java shim's server mode cannot require client certificates, so a Java server is
+    refused one rather than silently accepting any client). The Java shim (Netty) reads the
+    key as PKCS#8 PEM (``-----BEGIN PRIVATE KEY-----``).
     """
 
     key_file: Path
@@ -176,8 +274,10 @@ class ServerCommand:
     ``CORE_*`` variable as a command-line flag, so an inherited environment could change its
     options. It holds only NODE_ENV=production and the CHAINCODE_SERVER_ADDRESS/CHAINCODE_ID
     variables chaincode conventionally reads, so it depends on nothing but the arguments (a
-    supervisor that restarts programs whose environment changed is not disturbed).
-    ``argv[0]`` is node's absolute path, so no PATH is needed.
+    supervisor that restarts programs whose environment changed is not disturbed). A Java
+    server's holds CHAINCODE_SERVER_ADDRESS, CORE_CHAINCODE_ID_NAME (what the Java shim reads)
+    and CHAINCODE_ID, plus the shim's TLS variables when TLS is given.
+    ``argv[0]`` is node's (or java's) absolute path, so no PATH is needed.
     """
 
     argv: tuple[str, ...]
@@ -203,30 +303,42 @@ def detect(path: Path) -> ChaincodeSource:
     package; a TypeScript folder (tsconfig.json) whose ``main`` does not exist yet and that has
     no build script is refused, since nothing would produce the file the server loads.
 
+    ``pom.xml`` means Java built by Maven (it must be well-formed XML naming
+    ``fabric-chaincode-shim``); ``build.gradle``/``build.gradle.kts`` without a pom means Java
+    built by Gradle (the build file must name ``fabric-chaincode-shim``), accepted only with a
+    committed wrapper whose distribution is cached, or a ``gradle`` on PATH (see the module
+    docstring); package.json wins over both, pom.xml over Gradle.
+
     Go (go.mod) is refused because its shim cannot be fetched here (the Go module proxy refuses
-    github.com/hyperledger/* modules); Java (pom.xml, build.gradle) and Python (setup.py,
-    pyproject.toml) are refused too, each naming the marker file and the reason. Every refusal
-    is a :class:`UsageError`: a missing path, a file, an empty folder, a folder with none of
-    those files.
+    github.com/hyperledger/* modules), Python (setup.py, pyproject.toml) because Fabric has no
+    Python shim, each naming the marker file and the reason. Every refusal is a
+    :class:`UsageError`: a missing path, a file, an empty folder, a folder with none of those
+    files.
     """
     folder = _existing_folder(path)
     manifest = folder / "package.json"
     if manifest.is_file():
         return _node_source(folder, manifest)
+    if (folder / "pom.xml").is_file():
+        return _maven_source(folder, folder / "pom.xml")
+    gradle_file = next((folder / n for n in GRADLE_FILES if (folder / n).is_file()), None)
+    if gradle_file is not None:
+        return _gradle_source(folder, gradle_file)
     for marker, language, reason in _OTHER_LANGUAGES:
         if (folder / marker).is_file():
             raise UsageError(
                 f"{folder} holds {language} chaincode ({marker}); {language} chaincode is not "
                 f"supported yet: {reason}",
-                hint="chaincode for the local runtime must be Node for now (a folder with "
-                "package.json and package-lock.json on fabric-shim 2.5, in JavaScript or in "
-                "TypeScript with a build script); on Kubernetes, give the chaincode an `image` "
-                "that runs its server instead of a path",
+                hint="chaincode for the local runtime must be Node (a folder with package.json "
+                "and package-lock.json on fabric-shim 2.5, in JavaScript or in TypeScript with a "
+                "build script) or Java (a Maven pom.xml on fabric-chaincode-shim 2.5); on "
+                "Kubernetes, give the chaincode an `image` that runs its server instead of a path",
             )
     raise UsageError(
-        f"no chaincode found in {folder}: it has no package.json",
+        f"no chaincode found in {folder}: it has no package.json (nor pom.xml)",
         hint="point the chaincode's path at a Node chaincode folder (package.json, "
-        "package-lock.json and the sources), such as examples/chaincode/asset-transfer",
+        "package-lock.json and the sources), such as examples/chaincode/asset-transfer, or a "
+        "Java one (pom.xml), such as examples/chaincode/asset-transfer-java",
     )
 
 
@@ -368,6 +480,9 @@ def prepare(
     file (its build configuration may name tests), so ``include_dev`` changes nothing for it.
     Once everything is cached, a second call runs nothing and copies nothing.
 
+    A Java ``source`` is built once per digest of its files (``include_dev`` changes nothing):
+    see :func:`_prepare_java`.
+
     Raises :class:`OperationError` when npm is missing, ``npm ci`` fails (the command and
     npm's last error report from stderr are in the message), a build does not finish in time
     or the cache cannot be written; :class:`UsageError` naming the chaincode folder when the
@@ -377,6 +492,8 @@ def prepare(
     next to the same ``node_modules``.
     """
     say = report or _silent
+    if source.language == "java":
+        return _prepare_java(source, root=(cache_dir or default_cache_dir()) / JAVA_DIR, say=say)
     root = (cache_dir or default_cache_dir()) / "node"
     if source.build is not None:
         return _prepare_built(source, root=root, say=say)
@@ -498,10 +615,15 @@ def dependency_digest(source: ChaincodeSource, *, include_dev: bool = False) -> 
     """SHA-256 (hex) of package.json and the lockfile (file names and bytes, length-framed);
     ``-dev`` appended when dev dependencies are included."""
     digest = hashlib.sha256()
-    for file in (source.manifest, source.lockfile):
+    for file in _npm_inputs(source):
         _frame(digest, file.name.encode())
         _frame(digest, _read_bytes(file))
     return digest.hexdigest() + ("-dev" if include_dev else "")
+
+
+def _npm_inputs(source: ChaincodeSource) -> tuple[Path, ...]:
+    """package.json and the lockfile (just the manifest for a source without a lockfile)."""
+    return (source.manifest,) if source.lockfile is None else (source.manifest, source.lockfile)
 
 
 def _frame(digest: hashlib._Hash, data: bytes) -> None:
@@ -530,7 +652,7 @@ def _ensure_dependencies(
     args = NPM_CI_DEV_ARGS if include_dev else NPM_CI_ARGS
     say(f"{source.name}: installing dependencies (npm {' '.join(args)})")
     with _staging(install.parent, install.name) as staging:
-        for file in (source.manifest, source.lockfile):
+        for file in _npm_inputs(source):
             shutil.copy2(file, staging / file.name)
         _run_npm(npm, args, cwd=staging, source=source)
         if not _publish(staging, install):
@@ -621,8 +743,9 @@ def _run_npm(npm: str, args: tuple[str, ...], *, cwd: Path, source: ChaincodeSou
         raise OperationError(
             f"`{command}` for {source.name} failed (exit {done.returncode}):\n"
             f"{_npm_excerpt(done.stderr or done.stdout)}",
-            hint=f"check that the npm registry is reachable and that {source.lockfile.name} "
-            f"matches package.json (run `npm install` in {source.path} and commit the lockfile)",
+            hint="check that the npm registry is reachable and that "
+            f"{_npm_inputs(source)[-1].name} matches package.json (run `npm install` in "
+            f"{source.path} and commit the lockfile)",
         )
 
 
@@ -641,13 +764,17 @@ def _npm_excerpt(output: str) -> str:
     return "\n".join(kept)
 
 
-def _source_files(folder: Path, *, include_tests: bool) -> Iterator[tuple[str, bytes]]:
+def _source_files(
+    folder: Path, *, include_tests: bool, top_excluded: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, bytes]]:
     """``(relative POSIX path, bytes)`` of every file to copy, sorted by path.
 
     Skips :data:`EXCLUDED_DIRS` at any depth, :data:`TEST_DIRS` at the top (unless
-    ``include_tests``) and symbolic links to folders; follows symbolic links to files.
+    ``include_tests``), ``top_excluded`` at the top and symbolic links to folders; follows
+    symbolic links to files.
     """
     top_level = EXCLUDED_DIRS if include_tests else EXCLUDED_DIRS | TEST_DIRS
+    top_level |= top_excluded
     found: list[tuple[str, Path]] = []
     for current, dirs, names in os.walk(folder):
         base = Path(current)
@@ -689,13 +816,25 @@ def server_command(
     ``--chaincode-tls-client-cacert-file``, each with an absolute path. ``cwd`` is
     ``prepared.root``. Nothing is started.
 
+    A Java chaincode (``prepared.launch`` set) is ``java -jar JAR`` or ``java -cp CLASSPATH
+    MAIN`` (absolute paths) with CHAINCODE_SERVER_ADDRESS and CORE_CHAINCODE_ID_NAME in ``env``
+    and, with ``tls``, CORE_PEER_TLS_ENABLED=true and the shim's key/certificate variables
+    (CORE_TLS_CLIENT_KEY_FILE, CORE_TLS_CLIENT_CERT_FILE: the names the Java shim gives its
+    server's files; the ``*_PATH`` and CORE_PEER_TLS_ROOTCERT_FILE ones it also insists on are
+    set to the same files).
+
     Raises :class:`UsageError` for a package ID that is not ``<label>:<64 hex digits>``, an
-    address that is not ``HOST:PORT`` with a port in 1-65535, or a TLS file that is missing or
-    not PEM; :class:`OperationError` when ``node`` is not on PATH or the prepared folder lost
-    the shim (the cache was cleared: call :func:`prepare` again).
+    address that is not ``HOST:PORT`` with a port in 1-65535, a TLS file that is missing or
+    not PEM, or a client CA for a Java server; :class:`OperationError` when ``node`` (``java``)
+    is not on PATH or the prepared folder lost the shim or the jar (the cache was cleared: call
+    :func:`prepare` again).
     """
     _check_package_id(package_id)
     _check_address(address)
+    if prepared.launch is not None:
+        return _java_server_command(
+            prepared, prepared.launch, package_id=package_id, address=address, tls=tls
+        )
     argv = [
         _node(),
         str(_shim_cli(prepared)),
@@ -792,6 +931,419 @@ def _server_env(*, package_id: str, address: str) -> dict[str, str]:
         "NODE_ENV": "production",
         "CHAINCODE_SERVER_ADDRESS": address,
         "CHAINCODE_ID": package_id,
+    }
+
+
+# --- Java -------------------------------------------------------------------------------------
+
+
+def _maven_source(folder: Path, pom: Path) -> ChaincodeSource:
+    """A Maven project: pom.xml must be well-formed XML with an ``artifactId`` naming the
+    shim (in ``dependencies`` or ``dependencyManagement``)."""
+    root = _read_pom(pom)
+    if not any(
+        _local_name(e.tag) == "artifactId" and (e.text or "").strip() == JAVA_SHIM
+        for e in root.iter()
+    ):
+        raise UsageError(
+            f"{pom} does not depend on {JAVA_SHIM}",
+            hint="add the dependency org.hyperledger.fabric-chaincode-java:"
+            f"{JAVA_SHIM}:2.5.10 (it holds the contract API too) to pom.xml",
+        )
+    artifact = next(
+        (e.text.strip() for e in root if _local_name(e.tag) == "artifactId" and e.text), None
+    )
+    return ChaincodeSource(
+        path=folder,
+        name=artifact or folder.name,
+        manifest=pom,
+        lockfile=None,
+        language="java",
+        main="",
+        build=f"mvn {' '.join(MAVEN_ARGS)}",
+        builder="maven",
+    )
+
+
+def _read_pom(pom: Path) -> ElementTree.Element:
+    try:
+        return ElementTree.fromstring(_read_bytes(pom))
+    except ElementTree.ParseError as exc:
+        raise UsageError(
+            f"cannot read {pom}: it is not well-formed XML ({exc})",
+            hint="pom.xml must be a Maven project file (<project>…</project>); "
+            "`mvn -q validate` in the folder shows what Maven thinks of it",
+        ) from None
+
+
+def _local_name(tag: object) -> str:
+    """An XML tag without its ``{namespace}`` (Maven's POM namespace is optional)."""
+    return str(tag).rpartition("}")[2]
+
+
+def _gradle_source(folder: Path, build_file: Path) -> ChaincodeSource:
+    """A Gradle project: the build file must name the shim, and Gradle must be runnable here
+    without downloading a distribution (see :func:`_gradle_builder`)."""
+    if JAVA_SHIM not in _read_bytes(build_file).decode("utf-8", errors="replace"):
+        raise UsageError(
+            f"{build_file} does not depend on {JAVA_SHIM}",
+            hint="add implementation 'org.hyperledger.fabric-chaincode-java:"
+            f"{JAVA_SHIM}:2.5.10' to its dependencies",
+        )
+    builder = _gradle_builder(folder, build_file)
+    program = "./gradlew" if builder == "gradlew" else "gradle"
+    return ChaincodeSource(
+        path=folder,
+        name=folder.name,
+        manifest=build_file,
+        lockfile=None,
+        language="java",
+        main="",
+        build=f"{program} {' '.join(GRADLE_ARGS)}",
+        builder=builder,
+    )
+
+
+def _gradle_builder(folder: Path, build_file: Path) -> Literal["gradle", "gradlew"]:
+    """``gradlew`` for a committed wrapper whose distribution is cached, ``gradle`` for a
+    gradle on PATH; a :class:`UsageError` otherwise (a wrapper with an uncached distribution
+    is refused even with gradle on PATH: the project asked for that version)."""
+    if (folder / "gradlew").is_file():
+        distribution = _wrapper_distribution(folder)
+        if _cached_distribution(distribution) is None:
+            raise UsageError(
+                f"{folder} is a Gradle project whose wrapper wants {distribution}, which is not "
+                f"in {_gradle_user_home() / 'wrapper' / 'dists'}; baas does not download Gradle "
+                "(services.gradle.org is not reachable here, so the wrapper's download would "
+                "fail)",
+                hint="add a Maven pom.xml (Maven Central is reachable), or point the wrapper at "
+                "a Gradle distribution that is already cached",
+            )
+        return "gradlew"
+    if shutil.which("gradle") is not None:
+        return "gradle"
+    raise UsageError(
+        f"{folder} is a Gradle project ({build_file.name}) but there is no `gradle` on PATH "
+        "and no committed wrapper (gradlew); baas does not download Gradle "
+        "(services.gradle.org is not reachable here)",
+        hint="add a Maven pom.xml building a runnable jar (see "
+        "examples/chaincode/asset-transfer-java), or commit the Gradle wrapper "
+        "(gradlew, gradle/wrapper/) with a distribution already in the Gradle user home",
+    )
+
+
+def _wrapper_distribution(folder: Path) -> str:
+    """The distribution name in gradle-wrapper.properties' ``distributionUrl``, such as
+    ``gradle-8.5-bin`` (the folder the wrapper unpacks it into)."""
+    properties = folder / "gradle" / "wrapper" / "gradle-wrapper.properties"
+    if not properties.is_file():
+        raise UsageError(
+            f"{folder} has gradlew but no gradle/wrapper/gradle-wrapper.properties",
+            hint="commit the whole Gradle wrapper (gradlew, gradle/wrapper/*), or add a pom.xml",
+        )
+    text = _read_bytes(properties).decode("utf-8", errors="replace")
+    match = re.search(r"^\s*distributionUrl\s*[=:]\s*(\S+)", text, re.MULTILINE)
+    if match is None:
+        raise UsageError(
+            f"{properties} has no distributionUrl",
+            hint="regenerate the wrapper (`gradle wrapper`) where Gradle is installed",
+        )
+    name = match[1].replace("\\:", ":").rsplit("/", 1)[-1]
+    return name.removesuffix(".zip")
+
+
+def _gradle_user_home() -> Path:
+    return Path(os.environ.get("GRADLE_USER_HOME") or Path.home() / ".gradle")
+
+
+def _cached_distribution(distribution: str) -> Path | None:
+    """The ``bin/gradle`` of a cached, completely unpacked ``distribution``, or None (the
+    wrapper writes ``<zip>.ok`` once unpacking finished)."""
+    dists = _gradle_user_home() / "wrapper" / "dists" / distribution
+    for marker in sorted(dists.glob(f"*/{distribution}.zip.ok")):
+        found = sorted(marker.parent.glob("gradle-*/bin/gradle"))
+        if found:
+            return found[0]
+    return None
+
+
+def _prepare_java(source: ChaincodeSource, *, root: Path, say: Report) -> PreparedChaincode:
+    """:func:`prepare` for Java: build the project's files once per digest into
+    ``root/<digest>``, with its :class:`JavaLaunch` in :data:`LAUNCH_FILE`.
+
+    Raises :class:`UsageError` naming the folder for a failed build (Maven's ``[ERROR]``
+    lines) or one that left no runnable jar, :class:`OperationError` when the build tool is
+    missing, cannot download what the project needs, or does not finish in time.
+    """
+    files = dict(_source_files(source.path, include_tests=True, top_excluded=JAVA_EXCLUDED_DIRS))
+    digest = _files_digest(files)
+    build = root / digest
+    built = _ensure_java_build(source, files, build=build, say=say)
+    launch = _read_launch(build)
+    jar_dir = (build / launch.classpath[0]).parent
+    return PreparedChaincode(
+        source=source,
+        root=build,
+        modules=jar_dir,
+        digest=digest,
+        source_digest=digest,
+        installed=built,
+        built=built,
+        launch=launch,
+    )
+
+
+def _ensure_java_build(
+    source: ChaincodeSource, files: dict[str, bytes], *, build: Path, say: Report
+) -> bool:
+    """Make ``build`` hold the built project; return whether this call built it."""
+    if build.is_dir() and (build / LAUNCH_FILE).is_file():
+        say(f"{source.name}: already built ({build.name[:12]}), build skipped")
+        return False
+    argv = _java_build_argv(source)
+    say(f"{source.name}: building ({source.build})")
+    with _staging(build.parent, build.name) as staging:
+        _write_files(files, staging)
+        _run_java_build(argv, cwd=staging, source=source)
+        launch = _find_launch(source, staging)
+        (staging / LAUNCH_FILE).write_text(
+            json.dumps({"classpath": list(launch.classpath), "mainClass": launch.main_class})
+        )
+        if not _publish(staging, build):
+            say(f"{source.name}: another caller built the same sources first; using theirs")
+            return False
+    say(f"{source.name}: built in {build} ({' '.join(launch.classpath)})")
+    return True
+
+
+def _java_build_argv(source: ChaincodeSource) -> list[str]:
+    """The build's command line, run in the copy of the project."""
+    if source.builder == "gradlew":
+        return ["/bin/sh", "gradlew", *GRADLE_ARGS]  # copies lose the execute bit
+    tool = "mvn" if source.builder == "maven" else "gradle"
+    found = shutil.which(tool)
+    if found is None:
+        raise OperationError(
+            f"{tool} is not installed (needed to build the Java chaincode {source.path})",
+            hint="install Maven 3.8+ and a JDK 11+ and make sure `mvn` is on PATH"
+            if tool == "mvn"
+            else "install Gradle, commit the project's wrapper, or add a Maven pom.xml",
+        )
+    return [found, *(MAVEN_ARGS if tool == "mvn" else GRADLE_ARGS)]
+
+
+def _run_java_build(argv: list[str], *, cwd: Path, source: ChaincodeSource) -> None:
+    """Run a build step in ``cwd`` (stdout and stderr merged) and raise on failure."""
+    command = " ".join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **_BUILD_ENV},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            timeout=_BUILD_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OperationError(
+            f"chaincode folder {source.path}: `{command}` did not finish: "
+            f"{type(exc).__name__}: {exc}",
+            hint=f"run `{source.build}` in {source.path} to see what it waits for",
+        ) from None
+    if done.returncode == 0:
+        return
+    excerpt = java_build_excerpt(done.stdout, staging=cwd, source=source.path)
+    message = f"chaincode folder {source.path}: `{command}` failed (exit {done.returncode}):\n"
+    if any(failure in done.stdout for failure in _MAVEN_FETCH_FAILURES):
+        raise OperationError(
+            message + excerpt,
+            hint="the build could not download what the project needs: check that Maven "
+            "Central is reachable and that the versions in the build file exist",
+        )
+    raise UsageError(
+        message + excerpt,
+        hint=f"fix the errors above (paths are relative to {source.path}); "
+        f"`{source.build}` there shows the same output",
+    )
+
+
+def java_build_excerpt(output: str, *, staging: Path, source: Path) -> str:
+    """The part of a failed Java build's ``output`` that says why, for an error message.
+
+    Colour codes are dropped and the temporary build folder's path is replaced by the
+    chaincode folder's. Maven's ``[ERROR]`` lines are kept (each once, in order, without
+    Maven's advice on re-running it), at most :data:`_EXCERPT_LINES`; the compiler's lines
+    come first, e.g. ``[ERROR] /src/cc/src/main/java/A.java:[9,21] incompatible types: …``.
+    Output without ``[ERROR]`` lines (Gradle's) is cut as :func:`build_excerpt` cuts it.
+    """
+    text = _ANSI.sub("", output)
+    seen: set[str] = set()
+    errors: list[str] = []
+    for line in text.replace(str(staging), str(source)).splitlines():
+        line = line.rstrip()
+        if not line.startswith("[ERROR]") or line.strip() == "[ERROR]" or line in seen:
+            continue
+        if any(noise in line for noise in _MAVEN_NOISE):
+            continue
+        seen.add(line)
+        errors.append(line)
+    if not errors:
+        return build_excerpt(text, staging=staging, source=source)
+    kept = errors[:_EXCERPT_LINES]
+    rest = len(errors) - len(kept)
+    return "\n".join(kept + ([f"… ({rest} more lines)"] if rest else []))
+
+
+def _find_launch(source: ChaincodeSource, project: Path) -> JavaLaunch:
+    """How to start the project just built in ``project``: its self-contained jar (the shim
+    inside), else — Maven only — its plain jar with the runtime dependencies copied next to
+    it. A :class:`UsageError` when the build left neither."""
+    jar_dir = _JAR_DIRS[source.builder]
+    jars = _runnable_jars(project / jar_dir)
+    whole = [jar for jar in jars if _jar_has(jar, _SHIM_CLASS)]
+    if whole:
+        jar = whole[0]
+        relative = f"{jar_dir}/{jar.name}"
+        main = _manifest_main(jar)
+        return JavaLaunch((relative,)) if main else JavaLaunch((relative,), CONTRACT_ROUTER)
+    if jars and source.builder == "maven":
+        jar = jars[0]
+        _run_java_build(
+            [_java_build_argv(source)[0], *MAVEN_COPY_DEPENDENCIES_ARGS], cwd=project, source=source
+        )
+        classpath = (f"{jar_dir}/{jar.name}", "target/baas-lib/*")
+        return JavaLaunch(classpath, _manifest_main(jar) or CONTRACT_ROUTER)
+    found = ", ".join(j.name for j in jars) or "no jar"
+    raise UsageError(
+        f"chaincode folder {source.path}: `{source.build}` left {found} in {jar_dir}/, and no "
+        f"jar with {JAVA_SHIM} inside",
+        hint="build a runnable jar holding the shim and its dependencies: the shadow plugin "
+        "for Gradle, maven-shade-plugin (with Main-Class " + CONTRACT_ROUTER + ") for Maven",
+    )
+
+
+def _runnable_jars(folder: Path) -> list[Path]:
+    """Jars in ``folder`` that could run, largest first (a shaded jar is the largest); never
+    sources, javadoc or test jars, nor the ``original-`` jar maven-shade-plugin keeps."""
+    if not folder.is_dir():
+        return []
+    jars = [
+        p
+        for p in folder.glob("*.jar")
+        if p.is_file()
+        and not p.name.startswith("original-")
+        and not p.name.endswith(_NOT_RUNNABLE_JARS)
+    ]
+    return sorted(jars, key=lambda p: (-p.stat().st_size, p.name))
+
+
+def _jar_has(jar: Path, member: str) -> bool:
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            archive.getinfo(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+    return True
+
+
+def _manifest_main(jar: Path) -> str | None:
+    """The ``Main-Class`` of ``jar``'s manifest, None without one (or an unreadable jar)."""
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            text = archive.read("META-INF/MANIFEST.MF").decode("utf-8", errors="replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    match = re.search(r"^Main-Class:\s*(\S+)\s*$", text, re.MULTILINE)
+    return match[1] if match else None
+
+
+def _read_launch(build: Path) -> JavaLaunch:
+    """The :class:`JavaLaunch` a build wrote into ``build``."""
+    try:
+        data = json.loads((build / LAUNCH_FILE).read_text(encoding="utf-8"))
+        classpath = tuple(str(entry) for entry in data["classpath"])
+        main = data.get("mainClass")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OperationError(
+            f"the built chaincode in {build} has no usable {LAUNCH_FILE}: {exc}",
+            hint="the chaincode cache was changed: remove that folder and prepare again",
+        ) from None
+    if not classpath:
+        raise OperationError(
+            f"the built chaincode in {build} names no jar in {LAUNCH_FILE}",
+            hint="the chaincode cache was changed: remove that folder and prepare again",
+        )
+    return JavaLaunch(classpath, main if isinstance(main, str) and main else None)
+
+
+def _java_server_command(
+    prepared: PreparedChaincode,
+    launch: JavaLaunch,
+    *,
+    package_id: str,
+    address: str,
+    tls: ServerTLS | None,
+) -> ServerCommand:
+    """:func:`server_command` for a built Java chaincode (arguments already checked)."""
+    entries = [prepared.root / entry for entry in launch.classpath]
+    first = entries[0]
+    if not first.is_file():
+        raise OperationError(
+            f"the built chaincode's jar {first} is missing",
+            hint="the chaincode cache was changed or cleared: prepare the chaincode again",
+        )
+    java = _java()
+    if launch.main_class is None:
+        argv: tuple[str, ...] = (java, "-jar", str(first))
+    else:
+        argv = (java, "-cp", os.pathsep.join(map(str, entries)), launch.main_class)
+    env = {
+        "CHAINCODE_SERVER_ADDRESS": address,
+        "CORE_CHAINCODE_ID_NAME": package_id,
+        "CHAINCODE_ID": package_id,
+    }
+    if tls is not None:
+        env.update(_java_tls_env(tls))
+    return ServerCommand(argv=argv, env=env, cwd=prepared.root)
+
+
+def _java() -> str:
+    """``$JAVA_HOME/bin/java`` when JAVA_HOME names a JDK, else ``java`` on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise OperationError(
+            "java is not installed (needed to run the Java chaincode server)",
+            hint="install a JDK 11 or newer and make sure `java` is on PATH (or set JAVA_HOME)",
+        )
+    return java
+
+
+def _java_tls_env(tls: ServerTLS) -> dict[str, str]:
+    """The Java shim's server TLS variables: it serves with CORE_TLS_CLIENT_KEY_FILE and
+    CORE_TLS_CLIENT_CERT_FILE, and refuses to start with TLS unless the ``*_PATH`` and root
+    certificate variables are set too (they matter only for a shim dialling a peer)."""
+    if tls.client_ca_file is not None:
+        raise UsageError(
+            "a Java chaincode server cannot require client certificates: the Java shim's "
+            "server mode has no client CA setting",
+            hint="serve Java chaincode with server-side TLS only (no client CA), or not at all",
+        )
+    key = str(_pem_file(tls.key_file, flag="key file"))
+    cert = str(_pem_file(tls.cert_file, flag="certificate file"))
+    return {
+        "CORE_PEER_TLS_ENABLED": "true",
+        "CORE_TLS_CLIENT_KEY_FILE": key,
+        "CORE_TLS_CLIENT_CERT_FILE": cert,
+        "CORE_TLS_CLIENT_KEY_PATH": key,
+        "CORE_TLS_CLIENT_CERT_PATH": cert,
+        "CORE_PEER_TLS_ROOTCERT_FILE": cert,
     }
 
 
