@@ -54,6 +54,19 @@ class Runtime(Protocol):
         raises :class:`~baas.errors.SigningRefused` before it is made."""
         ...
 
+    def deliver(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> Result:
+        """The chaincode half of ``up`` on a running network: builds, chaincode servers and
+        every chaincode's lifecycle (a changed one upgraded, the others left as they are);
+        raises :class:`baas.errors.UsageError` when the network does not run."""
+        ...
+
     def down(self, plan: Plan, *, purge: bool, report: Report) -> Result:
         """Stop it; ``purge`` also deletes its data and key material."""
         ...

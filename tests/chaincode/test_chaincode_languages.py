@@ -102,7 +102,6 @@ def test_detect_accepts_typescript_shipped_prebuilt(tmp_path: Path) -> None:
     ("marker", "reason"),
     [
         ("go.mod", "Go module proxy refuses github.com/hyperledger/* modules"),
-        ("pom.xml", "does not build Java yet"),
         ("pyproject.toml", "no Python chaincode shim"),
     ],
 )

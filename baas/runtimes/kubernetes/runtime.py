@@ -439,6 +439,19 @@ class KubernetesRuntime:
             plan, crypto, self.options, install=self.install(plan), report=report, signers=signers
         )
 
+    def deliver(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> UpResult:
+        """``up`` itself: on the cluster the chaincode servers are part of each
+        organisation's release, so delivering converges the releases (only the chaincode's
+        change) and then the lifecycle."""
+        return self.up(plan, crypto=crypto, report=report, signers=signers)
+
     def down(self, plan: Plan, *, purge: bool, report: Report) -> _Done:
         return _Done(down(plan, self.options, purge=purge, report=report), purge)
 

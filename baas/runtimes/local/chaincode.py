@@ -23,9 +23,10 @@ as its build tool builds it, once per digest of the project's files:
 * **Gradle** (build.gradle, build.gradle.kts): ``assemble`` with the project's committed wrapper
   (``gradlew``) when the distribution it names is already in the Gradle user home, else with a
   ``gradle`` on PATH; the server is a self-contained jar in ``build/libs`` (the shadow plugin's
-  ``-all`` jar, say). Gradle distributions are never downloaded: services.gradle.org is not
-  reachable here, so a folder with neither, or a wrapper whose distribution is not cached, is
-  refused saying so (add a Maven pom.xml, or a wrapper whose distribution is cached).
+  ``-all`` jar, say). Gradle distributions are never downloaded during a build (builds stay
+  offline once Maven's cache is warm), so a folder with neither, or a wrapper whose
+  distribution is not cached, is refused saying so (add a Maven pom.xml, or a wrapper whose
+  distribution is cached).
 
 The Java server is the shim's own chaincode-as-a-service mode: the shim starts its Netty server
 when ``CHAINCODE_SERVER_ADDRESS`` is set, with ``CORE_CHAINCODE_ID_NAME`` as its package ID.
@@ -1014,9 +1015,8 @@ def _gradle_builder(folder: Path, build_file: Path) -> Literal["gradle", "gradle
             raise UsageError(
                 f"{folder} is a Gradle project whose wrapper wants {distribution}, which is not "
                 f"in {_gradle_user_home() / 'wrapper' / 'dists'}; baas does not download Gradle "
-                "(services.gradle.org is not reachable here, so the wrapper's download would "
-                "fail)",
-                hint="add a Maven pom.xml (Maven Central is reachable), or point the wrapper at "
+                "distributions during a build",
+                hint="add a Maven pom.xml, or point the wrapper at "
                 "a Gradle distribution that is already cached",
             )
         return "gradlew"
@@ -1024,8 +1024,8 @@ def _gradle_builder(folder: Path, build_file: Path) -> Literal["gradle", "gradle
         return "gradle"
     raise UsageError(
         f"{folder} is a Gradle project ({build_file.name}) but there is no `gradle` on PATH "
-        "and no committed wrapper (gradlew); baas does not download Gradle "
-        "(services.gradle.org is not reachable here)",
+        "and no committed wrapper (gradlew); baas does not download Gradle distributions "
+        "during a build",
         hint="add a Maven pom.xml building a runnable jar (see "
         "examples/chaincode/asset-transfer-java), or commit the Gradle wrapper "
         "(gradlew, gradle/wrapper/) with a distribution already in the Gradle user home",

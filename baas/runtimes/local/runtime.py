@@ -653,6 +653,37 @@ class LocalRuntime:
         )
         return up(plan, state_dir=self.state_dir, options=options, report=report)
 
+    def deliver(
+        self,
+        plan: Plan,
+        *,
+        crypto: Path,
+        report: Report,
+        signers: frozenset[str] | None = None,
+    ) -> UpResult:
+        """``up``'s ``config`` step for chaincode (ports of new chaincode servers, builds) and
+        its ``chaincode`` step, nothing else: the nodes must run (UsageError otherwise). The
+        running servers keep serving until a new definition is committed."""
+        plan = self.effective(plan)
+        if not ports.load_addresses(self.state_dir).nodes or not crypto.is_dir():
+            raise UsageError(
+                f"network {plan.network} does not run on this machine",
+                hint="start it with `baas up FILE`, then deliver",
+            )
+        result = UpResult(plan.network)
+        with _Timer(result, "build") as step:
+            table = ports.ensure_ports(plan, self.state_dir)
+            step.add([f"allocated {lis.describe()}" for lis in table.allocated])
+            prepared = _prepare_all(plan, self.sources, report)
+        with (
+            NetworkAccess(plan, _crypto(self.state_dir), table.addresses, signers=signers) as a,
+            _Timer(result, "chaincode") as step,
+        ):
+            _ensure_chaincodes(
+                plan, a, state_dir=self.state_dir, prepared=prepared, step=step, report=report
+            )
+        return result
+
     def down(self, plan: Plan, *, purge: bool, report: Report) -> DownResult:
         return down(plan, state_dir=self.state_dir, purge=purge, report=report)
 

@@ -1,0 +1,198 @@
+"""Chaincode delivery (``baas chaincode deliver``): one chaincode's entry added to or updated
+in the topology file, then only the chaincode half of ``up`` on the running network.
+
+:func:`deliver_file` is the whole command: the file's text edited by
+:func:`topology.editing.apply_chaincode_change` (comments, order and every other byte kept),
+the result validated exactly as ``baas validate`` would (an invalid result is refused and the
+file left untouched), written back atomically with its mode, then
+:meth:`baas.runtimes.Runtime.deliver`: builds, chaincode servers, lifecycle. The next sequence
+comes from what is committed; until the new definition is committed on every member peer the
+running servers keep serving the previous one, and a step that fails leaves it in use. Each
+delivery (and its outcome) is appended to ``$BAAS_HOME/networks/<name>/chaincode/
+deliveries.jsonl``. The same source and version again change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import topology
+from baas import plan as planning
+from baas.errors import BaasError, UsageError
+from baas.home import crypto_dir, network_dir
+from baas.network.inventory import Committed
+from baas.runtimes import Report, Target
+from baas.services.chaincode import chaincode_list
+from baas.services.results import Outcome
+from baas.services.runtime import runtime_for
+from topology.editing import ChaincodeChange, Edit, apply_chaincode_change
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a delivery did: the file's edit (``added``/``updated``/``unchanged`` and its
+    diff), the phases with their timings, and the chaincode's definition afterwards."""
+
+    network: str
+    chaincode: str
+    channel: str
+    edit: str
+    diff: str
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    committed: Committed | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.edit != "unchanged" or any(p["changes"] for p in self.phases)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "chaincode": self.chaincode,
+            "channel": self.channel,
+            "edit": self.edit,
+            "diff": self.diff,
+            "changed": self.changed,
+            "phases": self.phases,
+            "committed": self.committed.to_dict() if self.committed else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def history_file(network: str) -> Path:
+    """Where a network's deliveries are recorded, one JSON object a line."""
+    return network_dir(network) / "chaincode" / "deliveries.jsonl"
+
+
+def edit_file(file: Path, change: ChaincodeChange) -> tuple[Edit, topology.LoadedTopology]:
+    """``change`` applied to the topology file: the edit and the validated result, written
+    back (atomically, keeping the file's mode) only when it changed and validates. Raises
+    :class:`topology.TopologyError` (the file untouched) otherwise."""
+    loaded = topology.load(file)  # the file as it is must be valid: a delivery starts there
+    text = file.read_text(encoding="utf-8")
+    made = apply_chaincode_change(text, change, source=str(file))
+    network, warnings = topology.loads(made.text, source=str(file), base_dir=loaded.base_dir)
+    if made.outcome != "unchanged":
+        partial = file.with_name(f".{file.name}.{os.getpid()}.partial")
+        partial.write_text(made.text, encoding="utf-8")
+        os.chmod(partial, file.stat().st_mode & 0o7777)
+        partial.replace(file)
+    return made, topology.LoadedTopology(path=loaded.path, network=network, warnings=warnings)
+
+
+def _find(loaded: topology.LoadedTopology, name: str, channel: str | None) -> tuple[str, str]:
+    for cc in loaded.network.spec.chaincodes:
+        if cc.name == name and channel in (None, cc.channel):
+            return cc.name, cc.channel
+    raise UsageError(f"no chaincode {name!r} in the topology after the edit")
+
+
+def deliver_file(
+    file: Path,
+    change: ChaincodeChange,
+    *,
+    target: Target = "local",
+    kube: Any = None,
+    report: Report = _quiet,
+    signers: frozenset[str] | None = None,
+) -> Outcome[Delivery]:
+    """``baas chaincode deliver``: see the module docstring. ``report`` gets the diff's
+    lines first, then the progress of the chaincode half of ``up``. Raises what the steps
+    raise (TopologyError for the file, UsageError when the network does not run,
+    FabricError with the organisation and step), after recording the failure."""
+    start = time.monotonic()
+    made, loaded = edit_file(file, change)
+    for line in made.diff.splitlines():
+        report(line)
+    name, channel = _find(loaded, change.name, change.channel)
+    network = loaded.network.metadata.name
+    try:
+        plan = planning.build(loaded.network)
+        runtime = runtime_for(target, loaded, kube=kube)
+        runtime.preflight(plan)
+        done = runtime.deliver(
+            plan, crypto=crypto_dir(network), report=report, signers=signers
+        ).to_dict()
+    except BaasError as exc:
+        _record(
+            network,
+            name,
+            channel,
+            made,
+            outcome="failed",
+            seconds=time.monotonic() - start,
+            error=exc.message,
+        )
+        raise
+    listed = chaincode_list(loaded, target=target, kube=kube).value
+    committed = next(
+        (
+            c
+            for ch in listed.channels
+            for c in ch.committed
+            if (c.channel, c.name) == (channel, name)
+        ),
+        None,
+    )
+    delivery = Delivery(
+        network,
+        name,
+        channel,
+        made.outcome,
+        made.diff,
+        phases=list(done.get("phases", [])),
+        committed=committed,
+        seconds=time.monotonic() - start,
+    )
+    _record(
+        network,
+        name,
+        channel,
+        made,
+        outcome="delivered",
+        seconds=delivery.seconds,
+        committed=committed,
+    )
+    return Outcome("ChaincodeDelivery", delivery, loaded.warnings)
+
+
+def _record(
+    network: str,
+    name: str,
+    channel: str,
+    made: Edit,
+    *,
+    outcome: str,
+    seconds: float,
+    committed: Committed | None = None,
+    error: str | None = None,
+) -> None:
+    """Append one line to :func:`history_file` (who delivered is the machine's user)."""
+    entry = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "chaincode": name,
+        "channel": channel,
+        "edit": made.outcome,
+        "fields": list(made.changed),
+        "outcome": outcome,
+        "seconds": round(seconds, 3),
+        "version": committed.version if committed else None,
+        "sequence": committed.sequence if committed else None,
+        "packages": {a.org: a.package_id for a in committed.approvals} if committed else None,
+        "error": error,
+    }
+    path = history_file(network)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(entry, sort_keys=True) + "\n")
