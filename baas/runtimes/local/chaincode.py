@@ -561,11 +561,15 @@ def _ensure_build(
     return True
 
 
-def _run_build(npm: str, *, cwd: Path, source: ChaincodeSource) -> None:
-    """``npm run build`` in ``cwd`` (stdout and stderr merged, as the build printed them)."""
+def _build_step(
+    argv: list[str], *, cwd: Path, source: ChaincodeSource, command: str, rerun: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one build step of ``source`` in ``cwd`` (stdout and stderr merged, as the build
+    printed them) and return it whatever its exit status; OperationError naming ``command``
+    when it cannot start or does not finish (``rerun``: what the user runs to see why)."""
     try:
-        done = subprocess.run(
-            [npm, *NPM_BUILD_ARGS],
+        return subprocess.run(
+            argv,
             cwd=cwd,
             env={**os.environ, **_BUILD_ENV},
             stdin=subprocess.DEVNULL,
@@ -578,10 +582,21 @@ def _run_build(npm: str, *, cwd: Path, source: ChaincodeSource) -> None:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise OperationError(
-            f"chaincode folder {source.path}: `npm run build` did not finish: "
+            f"chaincode folder {source.path}: `{command}` did not finish: "
             f"{type(exc).__name__}: {exc}",
-            hint=f"run `npm ci && npm run build` in {source.path} to see what it waits for",
+            hint=f"run `{rerun}` in {source.path} to see what it waits for",
         ) from None
+
+
+def _run_build(npm: str, *, cwd: Path, source: ChaincodeSource) -> None:
+    """``npm run build`` in ``cwd``; UsageError with the build's own error lines."""
+    done = _build_step(
+        [npm, *NPM_BUILD_ARGS],
+        cwd=cwd,
+        source=source,
+        command="npm run build",
+        rerun="npm ci && npm run build",
+    )
     if done.returncode != 0:
         excerpt = build_excerpt(done.stdout, staging=cwd, source=source.path)
         raise UsageError(
@@ -1135,25 +1150,7 @@ def _java_build_argv(source: ChaincodeSource) -> list[str]:
 def _run_java_build(argv: list[str], *, cwd: Path, source: ChaincodeSource) -> None:
     """Run a build step in ``cwd`` (stdout and stderr merged) and raise on failure."""
     command = " ".join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))
-    try:
-        done = subprocess.run(
-            argv,
-            cwd=cwd,
-            env={**os.environ, **_BUILD_ENV},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            timeout=_BUILD_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OperationError(
-            f"chaincode folder {source.path}: `{command}` did not finish: "
-            f"{type(exc).__name__}: {exc}",
-            hint=f"run `{source.build}` in {source.path} to see what it waits for",
-        ) from None
+    done = _build_step(argv, cwd=cwd, source=source, command=command, rerun=str(source.build))
     if done.returncode == 0:
         return
     excerpt = java_build_excerpt(done.stdout, staging=cwd, source=source.path)
