@@ -109,9 +109,9 @@ def busy(name: str, holder: ActiveDeployment) -> ApiError:
 def locked(
     ctx: Context, principal: Principal, row: NetworkRow, *, action: str, purge: bool = False
 ) -> Iterator[DeploymentRow]:
-    """Hold network ``row``'s one lock while the block changes it (:func:`jobs.exclusive`:
-    the change is a job of ``action`` in the network's history); 409 naming the holder —
-    before anything runs — while another job has it."""
+    """Hold network ``row``'s one lock while the block changes it (:func:`jobs.claim` and
+    :func:`jobs.holding`: the change is a job of ``action`` in the network's history); 409
+    naming the holder — before anything runs — while another job has it."""
     try:
         job = jobs.claim(
             ctx.db,
