@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,6 @@ from baas.runtimes.local.supervision import ProgramSpec, Supervisor
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "chaincode"
 TS_EXAMPLE = EXAMPLES / "asset-transfer-ts"
 JS_EXAMPLE = EXAMPLES / "asset-transfer"
-BUILD_ERROR_SECONDS = 20.0
-"""Bound on a failing build with warm dependencies (tsc itself takes about 1-2 s)."""
 
 needs_npm = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("npm") is None,
@@ -161,9 +158,7 @@ def test_a_second_prepare_runs_nothing(
 
     monkeypatch.setattr(subprocess, "run", no_subprocess)
     lines: list[str] = []
-    started = time.monotonic()
     again = prepare(detect(TS_EXAMPLE), cache_dir=cache, report=lines.append)
-    assert time.monotonic() - started < 2.0
     assert (again.root, again.installed, again.built) == (first.root, False, False)
     assert any("npm ci skipped" in line for line in lines)
     assert any("build skipped" in line for line in lines)
@@ -184,7 +179,7 @@ def test_an_edited_source_rebuilds_without_reinstalling(
 
 
 @needs_npm
-def test_a_type_error_fails_in_seconds_with_the_compiler_lines(
+def test_a_type_error_fails_with_the_compiler_lines(
     built: tuple[PreparedChaincode, list[str]], cache: Path, tmp_path: Path
 ) -> None:
     first, _ = built
@@ -195,11 +190,8 @@ def test_a_type_error_fails_in_seconds_with_the_compiler_lines(
             "const previous = asset.Owner;", "const previous: number = asset.Owner;"
         )
     )
-    started = time.monotonic()
     with pytest.raises(UsageError) as caught:
         prepare(detect(folder), cache_dir=cache)
-    seconds = time.monotonic() - started
-    assert seconds < BUILD_ERROR_SECONDS
     message = caught.value.message
     assert message.startswith(f"chaincode folder {folder}: `npm run build` (tsc) failed (exit ")
     assert "src/assetTransfer.ts(" in message

@@ -11,17 +11,21 @@ Maven cannot build the example here (no ``mvn``/``java``, or Maven Central unrea
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-import topology
 from baas.errors import OperationError
 from baas.runtimes.local import chaincode as chaincode_servers
 from baas.services import chaincode as chaincode_calls
 from tests.support.fabric import fabric_install_or_skip
-from tests.support.localnet import asset_args, leftover_processes, up_network
+from tests.support.localnet import (
+    asset_args,
+    leftover_processes,
+    read_when_committed,
+    two_orgs_with,
+    up_network,
+)
 
 pytestmark = [pytest.mark.fabric, pytest.mark.timeout(900)]
 
@@ -42,32 +46,6 @@ def java_example_built_or_skip() -> None:
         chaincode_servers.prepare(chaincode_servers.detect(JAVA_CHAINCODE))
     except OperationError as exc:
         pytest.skip(f"cannot build the Java example here: {exc.message}")
-
-
-def two_orgs_with(chaincode: Path, file: Path, *, name: str) -> Path:
-    """examples/two-orgs.yaml as network ``name`` whose chaincode is the folder ``chaincode``."""
-    text = (EXAMPLES / "two-orgs.yaml").read_text()
-    text = text.replace("path: chaincode/asset-transfer", f"path: {chaincode}")
-    text = text.replace("name: supplychain", f"name: {name}")
-    assert str(chaincode) in text and f"name: {name}" in text
-    file.write_text(text)
-    return file
-
-
-def read_when_committed(loaded: topology.LoadedTopology, *, asset: str, peer: str) -> bytes:
-    """The other org's peer commits the block a moment after the submitting one: poll."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            answer = chaincode_calls.query(
-                loaded, chaincode="basic", function="ReadAsset", args=[asset], peer=peer
-            )
-            result: bytes = answer.value.result
-            return result
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_java_chaincode_is_built_with_maven_and_serves_both_orgs(

@@ -12,56 +12,31 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-import topology
 from baas.errors import OperationError, UsageError
 from baas.services import chaincode as chaincode_calls
 from tests.support.fabric import fabric_install_or_skip
-from tests.support.localnet import asset_args, leftover_processes, up_network
+from tests.support.localnet import (
+    asset_args,
+    leftover_processes,
+    read_when_committed,
+    two_orgs_with,
+    up_network,
+)
 
 pytestmark = [pytest.mark.fabric, pytest.mark.timeout(600)]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TS_CHAINCODE = EXAMPLES / "chaincode" / "asset-transfer-ts"
-BUILD_ERROR_SECONDS = 30.0
-"""Bound on `up` failing for a build error: nodes and channel first (a few seconds, the build
-runs meanwhile), then the error; far below the chaincode server's 60 s wait."""
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BAAS_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
-
-
-def two_orgs_with(chaincode: Path, file: Path, *, name: str) -> Path:
-    """examples/two-orgs.yaml as network ``name`` whose chaincode is the folder ``chaincode``."""
-    text = (EXAMPLES / "two-orgs.yaml").read_text()
-    text = text.replace("path: chaincode/asset-transfer", f"path: {chaincode}")
-    text = text.replace("name: supplychain", f"name: {name}")
-    assert str(chaincode) in text and f"name: {name}" in text
-    file.write_text(text)
-    return file
-
-
-def read_when_committed(loaded: topology.LoadedTopology, *, asset: str, peer: str) -> bytes:
-    """The other org's peer commits the block a moment after the submitting one: poll."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            answer = chaincode_calls.query(
-                loaded, chaincode="basic", function="ReadAsset", args=[asset], peer=peer
-            )
-            result: bytes = answer.value.result
-            return result
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_typescript_chaincode_is_built_and_serves_both_orgs(home: Path, tmp_path: Path) -> None:
@@ -98,11 +73,8 @@ def test_typescript_that_does_not_compile_fails_up_in_seconds(home: Path, tmp_pa
         )
     )
     file = two_orgs_with(broken, tmp_path / "two-orgs-broken.yaml", name="tsbroken")
-    started = time.monotonic()
     with pytest.raises(UsageError) as caught, up_network(file, install=install):
         pass
-    seconds = time.monotonic() - started
-    assert seconds < BUILD_ERROR_SECONDS, seconds
     message = caught.value.message
     assert f"chaincode folder {broken}" in message
     assert "src/assetTransfer.ts(" in message
@@ -113,7 +85,8 @@ def test_a_javascript_server_that_dies_at_start_fails_up_with_its_stderr(
     home: Path, tmp_path: Path
 ) -> None:
     """A JavaScript chaincode whose main requires a missing module: its server exits at once
-    (MODULE_NOT_FOUND); `up` fails in seconds with node's own error, not after 60 s."""
+    (MODULE_NOT_FOUND); `up` fails on the supervisor's verdict with node's own error, not on the
+    listening timeout (whose message is another)."""
     install = fabric_install_or_skip("2.5.16")
     broken = tmp_path / "broken-js"
     shutil.copytree(
@@ -124,10 +97,7 @@ def test_a_javascript_server_that_dies_at_start_fails_up_with_its_stderr(
     index = broken / "index.js"
     index.write_text(index.read_text().replace("./lib/assetTransfer", "./lib/gone"))
     file = two_orgs_with(broken, tmp_path / "two-orgs-js.yaml", name="jsbroken")
-    started = time.monotonic()
     with pytest.raises(OperationError) as caught, up_network(file, install=install):
         pass
-    seconds = time.monotonic() - started
-    assert seconds < BUILD_ERROR_SECONDS, seconds
     assert "chaincode server cc-org" in caught.value.message
     assert "Cannot find module './lib/gone'" in caught.value.message

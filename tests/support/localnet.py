@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from baas.network.access import NetworkAccess
 from baas.network.crypto import CryptoTree
 from baas.plan import Plan, build
 from baas.runtimes.local import ports
+from baas.services import chaincode as chaincode_calls
 
 
 def asset_args(asset: str) -> list[str]:
@@ -86,3 +88,32 @@ def leftover_processes(state_dir: Path) -> list[str]:
         if marker.encode() in raw or marker.encode() in environ:
             found.append(raw.replace(b"\0", b" ").decode(errors="replace").strip())
     return [f for f in found if f]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def two_orgs_with(chaincode: Path, file: Path, *, name: str) -> Path:
+    """examples/two-orgs.yaml as network ``name`` whose chaincode is the folder ``chaincode``."""
+    text = (EXAMPLES / "two-orgs.yaml").read_text()
+    text = text.replace("path: chaincode/asset-transfer", f"path: {chaincode}")
+    text = text.replace("name: supplychain", f"name: {name}")
+    assert str(chaincode) in text and f"name: {name}" in text
+    file.write_text(text)
+    return file
+
+
+def read_when_committed(loaded: topology.LoadedTopology, *, asset: str, peer: str) -> bytes:
+    """The other org's peer commits the block a moment after the submitting one: poll."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            answer = chaincode_calls.query(
+                loaded, chaincode="basic", function="ReadAsset", args=[asset], peer=peer
+            )
+            result: bytes = answer.value.result
+            return result
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
