@@ -20,7 +20,7 @@ from baas.cli.options import (
     Format,
     SecretsOpt,
     TargetOpt,
-    kube_options,
+    kube_for,
 )
 
 CHAINCODE = typer.Argument(
@@ -129,11 +129,7 @@ def list_chaincodes(
     from baas.services import chaincode as calls
 
     loaded = common.load(file)
-    kube = (
-        kube_options(kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
-        if target is TargetOpt.kubernetes
-        else None
-    )
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
     outcome = calls.chaincode_list(loaded, target=target.value, kube=kube)
     if not common.emit(outcome, fmt):
         _print_inventory(outcome.to_dict())
@@ -198,11 +194,7 @@ def deliver(
         endorsement=endorsement,
         channel=channel,
     )
-    kube = (
-        kube_options(kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
-        if target is TargetOpt.kubernetes
-        else None
-    )
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
     outcome = delivery.deliver_file(
         file, change, target=target.value, kube=kube, report=output.note
     )

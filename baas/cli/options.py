@@ -132,3 +132,8 @@ def kube_options(
         timeout=timeout,
         image_registry=registry,
     )
+
+
+def kube_for(target: TargetOpt, **kwargs: Any) -> Any:
+    """:func:`kube_options` (``kwargs``) for the Kubernetes target, None for the local one."""
+    return kube_options(**kwargs) if target is TargetOpt.kubernetes else None

@@ -27,7 +27,7 @@ from baas.cli.options import (
     TargetOpt,
     alias,
     hidden,
-    kube_options,
+    kube_for,
 )
 from baas.errors import UsageError
 
@@ -51,10 +51,6 @@ class _Progress:
 
     def __call__(self, line: str) -> None:
         output.note(f"  [{time.monotonic() - self.start:5.1f}s] {line}")
-
-
-def _kube(target: TargetOpt, **kwargs: Any) -> Any:
-    return kube_options(**kwargs) if target is TargetOpt.kubernetes else None
 
 
 def _cluster_flags(context: str | None, kubeconfig: Path | None) -> list[str]:
@@ -126,7 +122,7 @@ def up(
     outcome = services.up(
         loaded,
         target=target.value,
-        kube=_kube(
+        kube=kube_for(
             target,
             kubeconfig=kubeconfig,
             context=context,
@@ -172,7 +168,7 @@ def down(
         loaded,
         target=target.value,
         purge=purge,
-        kube=_kube(target, kubeconfig=kubeconfig, context=context, secrets=secrets),
+        kube=kube_for(target, kubeconfig=kubeconfig, context=context, secrets=secrets),
         report=_Progress(),
     )
     if not common.emit(outcome, fmt):
@@ -248,7 +244,9 @@ def status(
     outcome = services.status(
         loaded,
         target=target.value,
-        kube=_kube(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes),
+        kube=kube_for(
+            target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes
+        ),
     )
     data = camel_ports(outcome.to_dict())
     if fmt is Format.json:
@@ -363,7 +361,7 @@ def smoke(
     outcome = services.smoke(
         loaded,
         target=target.value,
-        kube=_kube(
+        kube=kube_for(
             target,
             kubeconfig=kubeconfig,
             context=context,
