@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from baas.fabric import errors, lifecycle, policies, transactions
 from baas.fabric.peer import Peer
@@ -21,6 +22,7 @@ from baas.network.changes import Change, Report, retrying
 from baas.plan import ChaincodePlan, NodePlan, OrgPlan
 
 NODE_TIMEOUT = 60.0
+T = TypeVar("T")
 OnDefined = Callable[[ChaincodePlan], None]
 """Called once the definition the plan asks for is the one every member peer has committed
 (before Init): where a runtime switches its servers to the new packages."""
@@ -117,12 +119,14 @@ def _to_approve(
         return [
             org
             for org in orgs
-            if lifecycle.approved_package(
-                access.peer(_endorser(org)),
-                access.admin(org),
-                channel=cc.channel,
-                name=cc.name,
-                sequence=definition.sequence,
+            if _caught_up(
+                lambda org=org: lifecycle.approved_package(  # type: ignore[misc]
+                    access.peer(_endorser(org)),
+                    access.admin(org),
+                    channel=cc.channel,
+                    name=cc.name,
+                    sequence=definition.sequence,
+                )
             )
             != packages[org.name].package_id
         ]
@@ -134,6 +138,21 @@ def _to_approve(
         definition=definition,
     )
     return [org for org in orgs if not readiness.get(org.msp_id, False)]
+
+
+def _caught_up(read: Callable[[], T]) -> T:
+    """``read()`` on an organisation's own peer, which may still be catching up with the config
+    block that made the organisation a member (a peer that has just joined answers "creator
+    org unknown" until it has): retried for up to :data:`NODE_TIMEOUT` seconds, any other
+    error raised at once."""
+    deadline = time.monotonic() + NODE_TIMEOUT
+    while True:
+        try:
+            return read()
+        except errors.FabricError as exc:
+            if "creator org unknown" not in exc.message or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
 
 
 def _submitter(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> OrgPlan:
