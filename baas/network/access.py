@@ -15,7 +15,7 @@ from types import TracebackType
 from baas.addressing import Addresses
 from baas.errors import SigningRefused
 from baas.fabric.connection import Connections, NodeTarget
-from baas.fabric.identity import SigningIdentity
+from baas.fabric.identity import SigningIdentity, TLSClient
 from baas.fabric.osnadmin import AdminTarget
 from baas.fabric.peer import Peer
 from baas.network.crypto import CryptoTree
@@ -47,6 +47,9 @@ class NetworkAccess:
     connections: Connections = field(default_factory=Connections)
     signers: frozenset[str] | None = None
     _identities: dict[str, SigningIdentity] = field(default_factory=dict, repr=False)
+    _tls_connections: dict[str, tuple[TLSClient, Connections]] = field(
+        default_factory=dict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def org_of(self, node: NodePlan) -> OrgPlan:
@@ -92,6 +95,26 @@ class NetworkAccess:
         target = NodeTarget(node.fqdn, str(self.addresses.peer(node)), self._tls_ca(node))
         return Peer(target, self.connections)
 
+    def admin_tls(self, org: OrgPlan) -> TLSClient:
+        """``org``'s admin TLS client pair (loaded once)."""
+        return self._tls_connection(org)[0]
+
+    def peer_over_admin_tls(self, node: NodePlan) -> Peer:
+        """``node`` dialled with its organisation admin's TLS client certificate, for the
+        services that bind a request to the TLS session (discovery)."""
+        target = NodeTarget(node.fqdn, str(self.addresses.peer(node)), self._tls_ca(node))
+        return Peer(target, self._tls_connection(self.org_of(node))[1])
+
+    def _tls_connection(self, org: OrgPlan) -> tuple[TLSClient, Connections]:
+        with self._lock:
+            found = self._tls_connections.get(org.name)
+            if found is None:
+                paths = self.crypto.admin(org)
+                client = TLSClient.from_files(paths.tls_cert, paths.tls_key)
+                found = (client, Connections(tls_client=client))
+                self._tls_connections[org.name] = found
+            return found
+
     def orderer(self, node: NodePlan) -> NodeTarget:
         return NodeTarget(node.fqdn, str(self.addresses.orderer(node)), self._tls_ca(node))
 
@@ -110,6 +133,11 @@ class NetworkAccess:
 
     def close(self) -> None:
         self.connections.close()
+        with self._lock:
+            extra = [connections for _, connections in self._tls_connections.values()]
+            self._tls_connections.clear()
+        for connections in extra:
+            connections.close()
 
     def __enter__(self) -> NetworkAccess:
         return self

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from baas.fabric import errors, lifecycle, policies, transactions
+from baas.fabric import discovery, errors, lifecycle, policies, transactions
 from baas.fabric.peer import Peer
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report, retrying
@@ -243,6 +243,7 @@ def ensure_chaincode(
     _wait_defined_everywhere(access, cc, orgs, definition.sequence)
     if on_defined is not None:
         on_defined(cc)
+    _wait_endorsable_everywhere(access, cc, orgs)
     verb = "upgraded" if decision.is_upgrade else "committed"
     changes.append(
         Change(verb, cc.name, f"{cc.version}, sequence {definition.sequence} on {cc.channel}")
@@ -316,6 +317,35 @@ def _wait_defined_everywhere(
                 hint=f"is it connected to the orderers? `baas logs FILE {node.fqdn}`",
             )
         time.sleep(0.05)
+
+
+def _wait_endorsable_everywhere(
+    access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]
+) -> None:
+    """Wait (bounded) until every member peer's discovery service can satisfy ``cc``'s
+    endorsement policy: a Gateway picks endorsers from what gossip has told its peer of the
+    others' installed chaincodes, which lags the commit by a state-info round, and until then
+    a client's first submit fails "no combination of peers can be derived which satisfy the
+    endorsement policy". Once this returns, the first transaction through any member peer
+    can be endorsed."""
+    deadline = time.monotonic() + NODE_TIMEOUT
+    pending = [(org, node) for org in orgs for node in org.peers]
+    while pending:
+        org, node = pending[0]
+        try:
+            discovery.endorsement_layouts(
+                access.peer_over_admin_tls(node),
+                access.admin(org),
+                access.admin_tls(org),
+                channel=cc.channel,
+                chaincode=cc.name,
+            )
+        except errors.FabricError as exc:
+            if not exc.retryable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        pending.pop(0)
 
 
 def _initialise(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> list[Change]:

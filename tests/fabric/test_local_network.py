@@ -18,7 +18,8 @@ import pytest
 
 import topology
 from baas import services
-from baas.fabric import transactions
+from baas.fabric import discovery, errors, transactions
+from baas.fabric.client import Contract
 from baas.network.access import NetworkAccess
 from baas.plan import Plan
 from tests.support.fabric import fabric_install_or_skip
@@ -87,6 +88,40 @@ def _read_when_committed(access: NetworkAccess, plan: Plan, *, node_fqdn: str, a
             time.sleep(0.1)
 
 
+def _endorsable_through_every_peer(net: LocalNet) -> None:
+    """Right after up, every member peer's discovery service lays out an endorsement by both
+    organisations (the majority policy of two), and a Gateway submit through each peer is
+    endorsed at the first attempt; a query about a channel the peer does not have is refused
+    for good (not retryable)."""
+    plan = net.plan
+    org1, org2 = plan.org("org1"), plan.org("org2")
+    with net.access() as access:
+        for org in (org1, org2):
+            for node in org.peers:
+                layouts = discovery.endorsement_layouts(
+                    access.peer_over_admin_tls(node),
+                    access.admin(org),
+                    access.admin_tls(org),
+                    channel="mychannel",
+                    chaincode="basic",
+                )
+                assert layouts and all(len(layout.quantities) == 2 for layout in layouts)
+                contract = Contract(
+                    access.peer(node), access.admin(org), channel="mychannel", chaincode="basic"
+                )
+                asset = f"gw-{node.name}-{org.name}"
+                assert contract.submit("CreateAsset", *asset_args(asset)).code == "VALID"
+        with pytest.raises(errors.FabricError, match="access denied") as refused:
+            discovery.endorsement_layouts(
+                access.peer_over_admin_tls(org1.peers[0]),
+                access.admin(org1),
+                access.admin_tls(org1),
+                channel="nosuchchannel",
+                chaincode="basic",
+            )
+        assert not refused.value.retryable
+
+
 def test_two_orgs_on_2_5(home: Path) -> None:
     """examples/two-orgs.yaml on 2.5.16: up, a transaction endorsed by both orgs read back from
     all four peers; a second up changes nothing; down + up resumes from the ledgers (same
@@ -96,6 +131,7 @@ def test_two_orgs_on_2_5(home: Path) -> None:
         first = net.result
         assert [p.name for p in first.phases] == ["config", "start", "channel", "chaincode"]
         assert any("committed basic" in c for c in first.phases[-1].changes)
+        _endorsable_through_every_peer(net)
         _write_and_read_everywhere(net, "asset-1")
 
         again = net.up()
