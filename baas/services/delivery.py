@@ -14,9 +14,11 @@ deliveries.jsonl``. The same source and version again change nothing.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +117,51 @@ def deliver_file(
     made, loaded = edit_file(file, change)
     for line in made.diff.splitlines():
         report(line)
+    return deliver_edited(
+        loaded,
+        made,
+        change,
+        target=target,
+        kube=kube,
+        report=report,
+        signers=signers,
+        started=start,
+    )
+
+
+def edit_text(
+    text: str,
+    change: ChaincodeChange,
+    *,
+    source: str,
+    load: Callable[[str], topology.LoadedTopology],
+) -> tuple[Edit, topology.LoadedTopology]:
+    """``change`` applied to topology ``text`` (a stored one: the REST API's), and the result
+    validated by ``load`` (which decides the folder chaincode paths resolve in). Writes
+    nothing; raises :class:`topology.TopologyError` for a ``text`` the edit cannot read or
+    a result that does not validate."""
+    made = apply_chaincode_change(text, change, source=source)
+    return made, load(made.text)
+
+
+def deliver_edited(
+    loaded: topology.LoadedTopology,
+    made: Edit,
+    change: ChaincodeChange,
+    *,
+    target: Target = "local",
+    kube: Any = None,
+    report: Report = _quiet,
+    signers: frozenset[str] | None = None,
+    who: str | None = None,
+    started: float | None = None,
+) -> Outcome[Delivery]:
+    """The delivery of an already edited and validated topology (``made`` is the edit that
+    produced ``loaded``): what :func:`deliver_file` runs after writing the file, and what
+    the REST API runs after storing the edited topology. ``who`` is recorded in the history
+    (None: the machine's user); ``started`` is the :func:`time.monotonic` the delivery's
+    duration counts from (None: now). Raises as :func:`deliver_file` does."""
+    start = time.monotonic() if started is None else started
     name, channel = _find(loaded, change.name, change.channel)
     network = loaded.network.metadata.name
     try:
@@ -133,6 +180,7 @@ def deliver_file(
             outcome="failed",
             seconds=time.monotonic() - start,
             error=exc.message,
+            who=who,
         )
         raise
     listed = chaincode_list(loaded, target=target, kube=kube).value
@@ -163,6 +211,7 @@ def deliver_file(
         outcome="delivered",
         seconds=delivery.seconds,
         committed=committed,
+        who=who,
     )
     return Outcome("ChaincodeDelivery", delivery, loaded.warnings)
 
@@ -177,10 +226,13 @@ def _record(
     seconds: float,
     committed: Committed | None = None,
     error: str | None = None,
+    who: str | None = None,
 ) -> None:
-    """Append one line to :func:`history_file` (who delivered is the machine's user)."""
+    """Append one line to :func:`history_file`; ``who`` delivered (None: the machine's
+    user)."""
     entry = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "who": who or _machine_user(),
         "chaincode": name,
         "channel": channel,
         "edit": made.outcome,
@@ -196,3 +248,35 @@ def _record(
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def _machine_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return f"uid {os.getuid()}"
+
+
+def read_history(
+    network: str, *, chaincode: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The network's recorded deliveries (of ``chaincode`` when given), newest first, at most
+    ``limit``: the :func:`history_file` lines as written (lines recorded before ``who`` was
+    kept have ``who`` None). A line that is not a JSON object (a write cut short) is
+    skipped; no file is an empty history."""
+    try:
+        lines = history_file(network).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    found: list[dict[str, Any]] = []
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or chaincode not in (None, entry.get("chaincode")):
+            continue
+        found.append({"who": None, **entry})
+        if len(found) >= limit:
+            break
+    return found
