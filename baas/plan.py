@@ -107,6 +107,8 @@ class ChaincodePlan:
     image: str | None = None
     init_function: str | None = None
     """Called by Init when ``init_required`` (``None``: Init with empty arguments)."""
+    approval: str = "auto"
+    """``auto`` or ``manual`` (see :func:`baas.network.chaincode.ensure_chaincode`)."""
 
     # No sequence here: :func:`baas.network.chaincode.decide` numbers definitions at run time
     # from the committed one, so an upgrade needs only a new version.
@@ -199,6 +201,7 @@ def build(network: Network) -> Plan:
             init_required=cc.init_required,
             image=cc.image,
             init_function=cc.init_function,
+            approval=cc.approval,
         )
         for cc in network.spec.chaincodes
     )

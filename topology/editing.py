@@ -68,6 +68,7 @@ class ChaincodeChange:
     channel: str | None = None
     init_required: bool | None = None
     collections: str | None = None
+    approval: str | None = None
 
     def fields(self) -> list[tuple[str, Value]]:
         """The given fields other than ``name`` and ``channel`` as ``(file key, value)``, in
@@ -79,6 +80,7 @@ class ChaincodeChange:
             ("endorsement", self.endorsement),
             ("initRequired", self.init_required),
             ("collections", self.collections),
+            ("approval", self.approval),
         ]
         return [(key, value) for key, value in given if value is not None]
 

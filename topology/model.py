@@ -156,6 +156,14 @@ class Chaincode(_Strict):
         description="Container image of the chaincode-as-a-service server (Kubernetes target); "
         "each organisation serving the chaincode runs it.",
     )
+    approval: Literal["auto", "manual"] = Field(
+        default="auto",
+        description="auto: baas approves each new definition for every member organisation "
+        "whose admin it may sign as. manual: only for the organisations that ask "
+        "(`baas chaincode approve --as ORG`, or an organisation's token over the API); the "
+        "commit follows once a majority of the channel's organisations (its "
+        "LifecycleEndorsement) have approved, and the previous version serves until then.",
+    )
 
 
 class PKISettings(_Strict):

@@ -33,6 +33,12 @@ ARGS = typer.Argument(
     show_default=False,
     metavar="ARGS",
 )
+AS_ORG = typer.Option(
+    None,
+    "--as",
+    help="Sign only as this organisation (its name in the topology); repeatable.",
+    metavar="ORG",
+)
 IDENTITY = typer.Option(
     None,
     "--as",
@@ -167,6 +173,14 @@ def deliver(
         help="Its channel (needed for a new chaincode when there are several).",
         metavar="CH",
     ),
+    approval: str | None = typer.Option(
+        None,
+        "--approval",
+        help="auto (baas approves for every member) or manual (only for --as organisations; "
+        "the commit waits for a majority).",
+        metavar="MODE",
+    ),
+    acting: list[str] | None = AS_ORG,
     target: TargetOpt = TARGET,
     context: str | None = CONTEXT,
     kubeconfig: Path | None = KUBECONFIG,
@@ -175,7 +189,9 @@ def deliver(
     """Add or update one chaincode in the topology file (comments and order kept, the change
     shown as a diff), then run only the chaincode part of up on the running network: build,
     servers, install, approve, commit, Init. The running version keeps serving until the new
-    definition is committed; the same source and version again change nothing.
+    definition is committed; the same source and version again change nothing. With --as,
+    baas signs only as those organisations (a manual-approval chaincode then waits for the
+    others' `baas chaincode approve`).
 
     \b
     Example: baas chaincode deliver examples/two-orgs.yaml --name basic --version 1.1
@@ -193,18 +209,72 @@ def deliver(
         version=version,
         endorsement=endorsement,
         channel=channel,
+        approval=approval,
     )
     kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
     outcome = delivery.deliver_file(
-        file, change, target=target.value, kube=kube, report=output.note
+        file,
+        change,
+        target=target.value,
+        kube=kube,
+        report=output.note,
+        signers=frozenset(acting) if acting else None,
     )
-    if common.emit(outcome, fmt):
-        return
-    value = outcome.value
+    if not common.emit(outcome, fmt):
+        _print_delivery(outcome.value, verb="delivered" if outcome.value.changed else None)
+
+
+@chaincode_app.command("approve")
+def approve(
+    file: Path = FILE,
+    name: str = typer.Option(
+        ..., "--name", help="The chaincode's name.", metavar="NAME", show_default=False
+    ),
+    acting: list[str] = typer.Option(
+        ...,
+        "--as",
+        help="Approve as this organisation (its name in the topology); repeatable.",
+        metavar="ORG",
+        show_default=False,
+    ),
+    channel: str | None = typer.Option(
+        None, "--channel", help="Its channel (when several hold the name).", metavar="CH"
+    ),
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
+    fmt: Format = OUTPUT,
+) -> None:
+    """Approve the chaincode definition the topology wants as the given organisations only
+    (their peers get its package first); once a majority of the channel's organisations have
+    approved, it is committed and its servers switch. Used with `approval: manual`.
+
+    \b
+    Example: baas chaincode approve examples/two-orgs.yaml --name basic --as org2
+    """
+    from baas.services import delivery
+
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
+    outcome = delivery.approve(
+        file,
+        name=name,
+        organizations=acting,
+        channel=channel,
+        target=target.value,
+        kube=kube,
+        report=output.note,
+    )
+    if not common.emit(outcome, fmt):
+        _print_delivery(outcome.value, verb="approved")
+
+
+def _print_delivery(value: Any, *, verb: str | None) -> None:
     committed = value.committed
     where = f"{committed.version}, sequence {committed.sequence}" if committed else "not committed"
-    verb = "delivered" if value.changed else "already delivered"
-    output.note(f"{verb} {value.chaincode} on {value.channel}: {where} ({value.seconds:.1f}s)")
+    shown = verb if value.changed and verb else f"already {verb or 'delivered'}"
+    output.note(f"{shown} {value.chaincode} on {value.channel}: {where} ({value.seconds:.1f}s)")
+    if value.awaiting:
+        output.note(f"awaiting approvals: {value.awaiting}")
 
 
 def _print_inventory(data: dict[str, Any]) -> None:

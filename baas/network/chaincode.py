@@ -164,6 +164,60 @@ def _submitter(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) ->
     return allowed[0]
 
 
+@dataclass(frozen=True)
+class Approvals:
+    """Who approves ``decision``'s definition in this run, decided before anything is done.
+
+    ``acting``: the member organisations baas approves for now (and whose peers it installs
+    on); ``approved``: those whose approval the channel will hold once ``acting`` have
+    approved; ``waiting``: members that have not approved and will not in this run.
+    ``can_commit``: the definition is not committed yet and ``approved`` satisfies the
+    channel's LifecycleEndorsement (``MAJORITY Endorsement``: more than half the channel's
+    organisations)."""
+
+    decision: Decision
+    members: tuple[OrgPlan, ...]
+    acting: tuple[OrgPlan, ...]
+    approved: tuple[OrgPlan, ...]
+    waiting: tuple[OrgPlan, ...]
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.decision.is_committed and 2 * len(self.approved) > len(self.members)
+
+
+def plan_approvals(
+    access: NetworkAccess, cc: ChaincodePlan, packages: Mapping[str, Package]
+) -> Approvals:
+    """Decide who approves ``cc``'s wanted definition in this run (read-only).
+
+    ``approval: auto``: every member whose approval is missing; one that ``access.signers``
+    does not allow raises :class:`~baas.errors.SigningRefused` (nothing done yet).
+    ``approval: manual``: only the members that asked — the organisations of an explicit
+    ``access.signers`` (``None``, every key at hand, is no one's consent: ``up`` approves a
+    manual chaincode for nobody)."""
+    orgs = member_orgs(access, cc)
+    decision = decide(access, cc)
+    missing = _to_approve(access, cc, orgs, packages, decision)
+    if cc.approval == "manual":
+        acting = [o for o in missing if access.signers is not None and access.may_sign(o)]
+    else:
+        acting = missing
+        access.require_signers(
+            acting,
+            purpose=f"approving chaincode {cc.name} {cc.version} "
+            f"(sequence {decision.definition.sequence}) on {cc.channel}",
+        )
+    waiting = [o for o in missing if o not in acting]
+    return Approvals(
+        decision=decision,
+        members=tuple(orgs),
+        acting=tuple(acting),
+        approved=tuple(o for o in orgs if o not in waiting),
+        waiting=tuple(waiting),
+    )
+
+
 def ensure_chaincode(
     access: NetworkAccess,
     cc: ChaincodePlan,
@@ -178,52 +232,20 @@ def ensure_chaincode(
     was), before Init: a runtime that kept the previous servers serving until then switches
     them there, so that a failure before the commit leaves the previous version in use.
 
-    What to do is decided first (the committed definition, the approvals missing): when an
-    organisation that must approve is not one of ``access.signers``, it raises
-    :class:`~baas.errors.SigningRefused` before anything is installed or approved, and the
-    committed definition keeps serving."""
-    orgs = member_orgs(access, cc)
-    decision = decide(access, cc)
+    Who approves is decided first (:func:`plan_approvals`): with ``approval: auto`` an
+    organisation that must approve but is not one of ``access.signers`` raises
+    :class:`~baas.errors.SigningRefused` before anything is installed or approved. With
+    ``approval: manual`` baas installs and approves only for the organisations that asked;
+    while the approvals fall short of the channel's LifecycleEndorsement it commits nothing,
+    returns an ``awaiting`` change naming who has approved and who has not, never calls
+    ``on_defined``, and the committed definition keeps serving."""
+    approvals = plan_approvals(access, cc, packages)
+    decision = approvals.decision
     definition = decision.definition
-    to_approve = _to_approve(access, cc, orgs, packages, decision)
-    access.require_signers(
-        to_approve,
-        purpose=f"approving chaincode {cc.name} {cc.version} "
-        f"(sequence {definition.sequence}) on {cc.channel}",
-    )
-    if not decision.is_committed:
+    orgs = list(approvals.members)
+    if approvals.can_commit:
         _submitter(access, cc, orgs)  # no member may commit: refused before anything is done
-    changes: list[Change] = []
-    peers = [(org, node) for org in orgs for node in org.peers]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(peers), 16))) as pool:
-        for found in pool.map(
-            lambda item: _ensure_installed(
-                access.peer(item[1]), access, item[0], packages[item[0].name]
-            ),
-            peers,
-        ):
-            changes += found
-        if to_approve:
-            report(
-                f"chaincode {cc.name} {cc.version} (sequence {definition.sequence}): "
-                f"approving for {', '.join(o.msp_id for o in to_approve)}"
-            )
-        for org, _ in zip(
-            to_approve,
-            pool.map(
-                lambda org: lifecycle.approve(
-                    access.peer(_endorser(org)),
-                    access.admin(org),
-                    channel=cc.channel,
-                    definition=definition,
-                    package_id=packages[org.name].package_id,
-                ),
-                to_approve,
-            ),
-            strict=True,
-        ):
-            committed = " (committed)" if decision.is_committed else ""
-            changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}{committed}"))
+    changes = _install_and_approve(access, cc, approvals, packages=packages, report=report)
     if decision.is_committed:
         # A run stopped between commit and Init converges here: Init is retried, and
         # "already initialized" is the answer of every later run. A caller that may sign for
@@ -231,9 +253,13 @@ def ensure_chaincode(
         retry = cc.init_required and any(access.may_sign(org) for org in orgs)
         if on_defined is not None:
             on_defined(cc)
-        return changes + (_initialise(access, cc, orgs) if retry else [])
+        return changes + (_initialise(access, cc, list(approvals.approved)) if retry else [])
+    if not approvals.can_commit:
+        detail = _awaiting(cc, approvals)
+        report(f"chaincode {cc.name} {detail}")
+        return [*changes, Change("awaiting", cc.name, detail)]
     endorsers = [access.peer(_endorser(org)) for org in orgs]
-    _wait_ready_everywhere(access, cc, orgs, definition)
+    _wait_ready_everywhere(access, cc, orgs, definition, approved=approvals.approved)
     lifecycle.commit(
         endorsers,
         access.admin(_submitter(access, cc, orgs)),
@@ -249,7 +275,64 @@ def ensure_chaincode(
         Change(verb, cc.name, f"{cc.version}, sequence {definition.sequence} on {cc.channel}")
     )
     if cc.init_required:
-        changes += _initialise(access, cc, orgs)
+        changes += _initialise(access, cc, list(approvals.approved))
+    return changes
+
+
+def _awaiting(cc: ChaincodePlan, approvals: Approvals) -> str:
+    sequence = approvals.decision.definition.sequence
+    approved = ", ".join(o.msp_id for o in approvals.approved) or "nobody"
+    waiting = ", ".join(o.msp_id for o in approvals.waiting)
+    return (
+        f"{cc.version} (sequence {sequence}) on {cc.channel}: approved by {approved}; "
+        f"awaiting {waiting}"
+    )
+
+
+def _install_and_approve(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    approvals: Approvals,
+    *,
+    packages: Mapping[str, Package],
+    report: Report,
+) -> list[Change]:
+    """Each organisation's package on its peers, then the approvals of ``approvals.acting``.
+    ``auto`` installs on every member's peers (a package missing from a peer is installed
+    even when its organisation's approval stands); ``manual`` only on the acting ones'."""
+    definition = approvals.decision.definition
+    installing = approvals.members if cc.approval != "manual" else approvals.acting
+    peers = [(org, node) for org in installing for node in org.peers]
+    changes: list[Change] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(peers), 16))) as pool:
+        for found in pool.map(
+            lambda item: _ensure_installed(
+                access.peer(item[1]), access, item[0], packages[item[0].name]
+            ),
+            peers,
+        ):
+            changes += found
+        if approvals.acting:
+            report(
+                f"chaincode {cc.name} {cc.version} (sequence {definition.sequence}): "
+                f"approving for {', '.join(o.msp_id for o in approvals.acting)}"
+            )
+        for org, _ in zip(
+            approvals.acting,
+            pool.map(
+                lambda org: lifecycle.approve(
+                    access.peer(_endorser(org)),
+                    access.admin(org),
+                    channel=cc.channel,
+                    definition=definition,
+                    package_id=packages[org.name].package_id,
+                ),
+                approvals.acting,
+            ),
+            strict=True,
+        ):
+            committed = " (committed)" if approvals.decision.is_committed else ""
+            changes.append(Change("approved", cc.name, f"{org.msp_id} on {cc.channel}{committed}"))
     return changes
 
 
@@ -258,14 +341,17 @@ def _wait_ready_everywhere(
     cc: ChaincodePlan,
     orgs: list[OrgPlan],
     definition: lifecycle.Definition,
+    *,
+    approved: tuple[OrgPlan, ...],
 ) -> None:
-    """Wait (bounded) until every endorsing peer sees every organisation's approval of
-    ``definition``. Each approval was awaited on its own organisation's peer only; a commit
-    endorsed by a peer still missing another's approval block would simulate against a
-    different state, and the endorsements would not match."""
+    """Wait (bounded) until every endorsing peer (one per organisation of ``orgs``) sees the
+    approval of ``definition`` by every organisation of ``approved``. Each approval was
+    awaited on its own organisation's peer only; a commit endorsed by a peer still missing
+    another's approval block would simulate against a different state, and the endorsements
+    would not match."""
     deadline = time.monotonic() + NODE_TIMEOUT
     pending = list(orgs)
-    wanted_ids = {org.msp_id for org in orgs}
+    wanted_ids = {org.msp_id for org in approved}
     while pending:
         org = pending[0]
         try:
@@ -349,8 +435,9 @@ def _wait_endorsable_everywhere(
 
 
 def _initialise(access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan]) -> list[Change]:
-    """Run Init once for the new definition, endorsed by every member organisation and
-    submitted by the first one :attr:`NetworkAccess.signers` allows."""
+    """Run Init once for the new definition, endorsed by a peer of each organisation of
+    ``orgs`` (those that approved: they have the package installed) and submitted by the
+    first one :attr:`NetworkAccess.signers` allows."""
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     try:
         transactions.submit(

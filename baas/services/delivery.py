@@ -52,6 +52,9 @@ class Delivery:
     diff: str
     phases: list[dict[str, Any]] = field(default_factory=list)
     committed: Committed | None = None
+    awaiting: str | None = None
+    """With ``approval: manual``, while the new definition lacks approvals: who approved it
+    and whose approval it awaits (the committed definition still serves)."""
     seconds: float = 0.0
 
     @property
@@ -68,6 +71,7 @@ class Delivery:
             "changed": self.changed,
             "phases": self.phases,
             "committed": self.committed.to_dict() if self.committed else None,
+            "awaiting": self.awaiting,
             "seconds": round(self.seconds, 3),
         }
 
@@ -110,9 +114,12 @@ def deliver_file(
     signers: frozenset[str] | None = None,
 ) -> Outcome[Delivery]:
     """``baas chaincode deliver``: see the module docstring. ``report`` gets the diff's
-    lines first, then the progress of the chaincode half of ``up``. Raises what the steps
-    raise (TopologyError for the file, UsageError when the network does not run,
-    FabricError with the organisation and step), after recording the failure."""
+    lines first, then the progress of the chaincode half of ``up``. ``signers``: the
+    organisations baas may sign for (``None``: every one); for a chaincode with
+    ``approval: manual`` they are also the organisations that approve in this delivery
+    (``None``: none; see :func:`approve`). Raises what the steps raise (TopologyError for the
+    file, UsageError when the network does not run, FabricError with the organisation and
+    step, SigningRefused), after recording the failure."""
     start = time.monotonic()
     made, loaded = edit_file(file, change)
     for line in made.diff.splitlines():
@@ -127,6 +134,87 @@ def deliver_file(
         signers=signers,
         started=start,
     )
+
+
+def approve(
+    file: Path,
+    *,
+    name: str,
+    organizations: list[str],
+    channel: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
+    report: Report = _quiet,
+    who: str | None = None,
+) -> Outcome[Delivery]:
+    """``baas chaincode approve``: approve the definition the topology wants for ``name`` as
+    each organisation of ``organizations`` (names as in the topology; each must be a member
+    of the chaincode's channel), installing its package on their peers first; the commit
+    follows once the channel's LifecycleEndorsement is met. The topology file is not changed;
+    signing is confined to ``organizations``. Already approved: nothing changes."""
+    start = time.monotonic()
+    loaded = topology.load(file)
+    return approve_loaded(
+        loaded,
+        name=name,
+        organizations=organizations,
+        channel=channel,
+        target=target,
+        kube=kube,
+        report=report,
+        who=who,
+        started=start,
+    )
+
+
+def approve_loaded(
+    loaded: topology.LoadedTopology,
+    *,
+    name: str,
+    organizations: list[str],
+    channel: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
+    report: Report = _quiet,
+    who: str | None = None,
+    started: float | None = None,
+) -> Outcome[Delivery]:
+    """:func:`approve` for an already loaded topology (the REST API's stored one)."""
+    found, channel = _find(loaded, name, channel)
+    _check_members(loaded, channel, organizations)
+    index = next(
+        i
+        for i, cc in enumerate(loaded.network.spec.chaincodes)
+        if (cc.name, cc.channel) == (found, channel)
+    )
+    unchanged = Edit(text="", diff="", outcome="unchanged", index=index, changed=())
+    return deliver_edited(
+        loaded,
+        unchanged,
+        ChaincodeChange(name=found, channel=channel),
+        target=target,
+        kube=kube,
+        report=report,
+        signers=frozenset(organizations),
+        who=who,
+        started=started,
+    )
+
+
+def _check_members(loaded: topology.LoadedTopology, channel: str, orgs: list[str]) -> None:
+    if not orgs:
+        raise UsageError(
+            "name the organisations that approve",
+            hint="give --as ORG once per organisation (its name in the topology)",
+        )
+    members = next(c.organizations for c in loaded.network.spec.channels if c.name == channel)
+    strangers = sorted(set(orgs) - set(members))
+    if strangers:
+        raise UsageError(
+            f"{', '.join(strangers)} {'is' if len(strangers) == 1 else 'are'} not a member of "
+            f"channel {channel}",
+            hint=f"its members: {', '.join(members)}",
+        )
 
 
 def edit_text(
@@ -193,14 +281,16 @@ def deliver_edited(
         ),
         None,
     )
+    phases = list(done.get("phases", []))
     delivery = Delivery(
         network,
         name,
         channel,
         made.outcome,
         made.diff,
-        phases=list(done.get("phases", [])),
+        phases=phases,
         committed=committed,
+        awaiting=_awaiting(phases, name),
         seconds=time.monotonic() - start,
     )
     _record(
@@ -208,12 +298,22 @@ def deliver_edited(
         name,
         channel,
         made,
-        outcome="delivered",
+        outcome="awaiting approval" if delivery.awaiting else "delivered",
         seconds=delivery.seconds,
         committed=committed,
         who=who,
     )
     return Outcome("ChaincodeDelivery", delivery, loaded.warnings)
+
+
+def _awaiting(phases: list[dict[str, Any]], name: str) -> str | None:
+    """The ``awaiting`` change of chaincode ``name`` in a run's phases, if any."""
+    prefix = f"awaiting {name}: "
+    for phase in phases:
+        for change in phase.get("changes", []):
+            if str(change).startswith(prefix):
+                return str(change).removeprefix(prefix)
+    return None
 
 
 def _record(

@@ -283,7 +283,7 @@ def _ensure_chaincodes(
     A server that already runs and would change (a new version's package, new code) keeps
     serving as it is until its chaincode's new definition is committed on every member peer
     (``on_defined``); only then is it restarted with the new package. A step that fails before
-    that leaves the previous version serving."""
+    that, or approvals still awaited, leave the previous version serving."""
     addresses = access.addresses
     assert isinstance(addresses, ports.LocalAddresses)
     specs, packages = _server_specs(
@@ -303,10 +303,9 @@ def _ensure_chaincodes(
             apply()
 
     apply()
+    # A chaincode still awaiting approvals (``approval: manual``) never reaches serve(): its
+    # held servers keep serving the committed definition until a later run commits the new one.
     step.add(converge.ensure_chaincodes(access, packages, report=report, on_defined=serve))
-    if held:  # a chaincode whose lifecycle ran without reaching serve(): apply its servers
-        held.clear()
-        apply()
     for org, cc in _served(plan):
         watch = chaincode_servers.ServerWatch(state_dir, chaincode_program(org, cc))
         _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT, watch=watch)
