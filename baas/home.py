@@ -91,3 +91,9 @@ def network_dir(network: str) -> Path:
 def crypto_dir(network: str) -> Path:
     """``$BAAS_HOME/networks/<network>/crypto``: the PKI tree (source of truth for key material)."""
     return network_dir(network) / "crypto"
+
+
+def sources_dir() -> Path:
+    """``$BAAS_HOME/sources``: uploaded chaincode sources, content-addressed
+    (:mod:`baas.services.sources`). Pure: creates nothing."""
+    return baas_home() / "sources"

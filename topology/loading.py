@@ -26,12 +26,14 @@ from topology.yamlsafe import MAX_FILE_BYTES, Positions, YamlProblem, join_path,
 class LoadedTopology:
     """A validated topology. ``base_dir`` is the folder relative paths are resolved against;
     ``confined``: chaincode paths must stay inside it (topologies the REST API runs; see
-    :mod:`topology.sources`)."""
+    :mod:`topology.sources`); ``store``: the folder of uploaded sources ``sha256:`` paths
+    name (the API's; None elsewhere)."""
 
     path: Path
     network: Network
     warnings: list[Diagnostic] = field(default_factory=list)
     confined: bool = False
+    store: Path | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -40,7 +42,7 @@ class LoadedTopology:
     @property
     def sources(self) -> SourceRoot:
         """Where the chaincode paths point: the one rule for the CLI and the API."""
-        return SourceRoot(self.base_dir, confined=self.confined)
+        return SourceRoot(self.base_dir, confined=self.confined, store=self.store)
 
     def resolve(self, relative: str) -> Path:
         """A path from the file (e.g. a chaincode ``path``) made absolute; raises
@@ -82,10 +84,12 @@ def loads(
     source: str = "<topology>",
     base_dir: Path | None = None,
     confined: bool = False,
+    store: Path | None = None,
 ) -> tuple[Network, list[Diagnostic]]:
     """Validate topology text. Returns ``(network, warnings)``; raises :class:`TopologyError`.
     ``base_dir`` enables the chaincode-folder check (``None`` skips it); ``confined`` makes
-    it refuse paths that lead out of ``base_dir`` (:class:`topology.sources.SourceRoot`)."""
+    it refuse paths that lead out of ``base_dir`` (:class:`topology.sources.SourceRoot`);
+    ``store`` is where ``sha256:`` paths point (uploaded sources)."""
     try:
         data, positions = parse(text)
     except YamlProblem as exc:
@@ -108,7 +112,7 @@ def loads(
         raise TopologyError(by_position(_from_pydantic(exc, source, positions))) from None
     diagnostics = by_position(
         _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)
-        for f in validation.check(network, base_dir=base_dir, confined=confined)
+        for f in validation.check(network, base_dir=base_dir, confined=confined, store=store)
     )
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:

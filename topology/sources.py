@@ -7,12 +7,21 @@ fine). The API runs callers' topologies as the server's user, so there a path is
 must be relative, and the folder it names — after ``..`` and every symbolic link are resolved —
 must lie inside the base folder. A confined refusal says the same thing whether or not the
 named folder exists, so that a caller cannot probe the server's file system.
+
+A root may also have a *store* (the API's uploaded chaincode sources, content-addressed,
+:mod:`baas.services.sources`): there a ``path`` that is exactly ``sha256:<64 hex digits>``
+names the store's folder of that digest. Nothing else reaches the store, and the store adds
+no other way out of the base folder: the digest is the whole path.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+
+DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
+"""A ``path`` that names an uploaded source in a root's store (lowercase hex only)."""
 
 
 class SourceOutside(ValueError):
@@ -31,17 +40,23 @@ class SourceOutside(ValueError):
 
 @dataclass(frozen=True)
 class SourceRoot:
-    """The folder chaincode paths are relative to, and whether they must stay inside it."""
+    """The folder chaincode paths are relative to, and whether they must stay inside it;
+    ``store``: where ``sha256:<hex>`` paths point (None: such a path is an ordinary name)."""
 
     base: Path
     confined: bool = False
+    store: Path | None = None
 
     def resolve(self, path: str) -> Path:
         """The absolute, link-free folder ``path`` names. Raises :class:`SourceOutside` when
         the root is confined and ``path`` is absolute (POSIX or Windows form), has a NUL byte,
-        or resolves outside :attr:`base`. The folder need not exist."""
+        or resolves outside :attr:`base`. With a :attr:`store`, exactly ``sha256:<hex>``
+        (nothing before or after it) is the store's folder of that digest. The folder need
+        not exist."""
         if "\0" in path:
             raise SourceOutside(path.replace("\0", "\\0"))
+        if self.store is not None and (stored := DIGEST.fullmatch(path)):
+            return self.store.resolve() / stored.group(1)
         if self.confined and (
             PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
         ):
@@ -55,6 +70,8 @@ class SourceRoot:
     def shown(self, folder: Path) -> str:
         """``folder`` as a message may show it: relative to the base when confined (never
         an absolute server path), else as it is."""
+        if self.store is not None and folder.parent == self.store.resolve():
+            return f"sha256:{folder.name}"
         if not self.confined:
             return str(folder)
         base = self.base.resolve()

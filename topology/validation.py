@@ -45,16 +45,22 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
 
 
 def check(
-    network: Network, *, base_dir: Path | None = None, confined: bool = False
+    network: Network,
+    *,
+    base_dir: Path | None = None,
+    confined: bool = False,
+    store: Path | None = None,
 ) -> list[Finding]:
     """Every cross-field finding for ``network``. ``base_dir`` is the folder chaincode paths are
     relative to; ``None`` skips the chaincode-path check. ``confined``: paths must stay inside
-    ``base_dir`` (the API's rule, :class:`topology.sources.SourceRoot`)."""
+    ``base_dir`` (the API's rule, :class:`topology.sources.SourceRoot`); ``store``: where
+    ``sha256:`` paths (uploaded sources) point."""
     findings: list[Finding] = []
     for rule in (_organizations, _channels, _chaincodes, _consensus, _pki):
         findings.extend(rule(network))
     if base_dir is not None:
-        findings.extend(_chaincode_paths(network, SourceRoot(base_dir, confined=confined)))
+        root = SourceRoot(base_dir, confined=confined, store=store)
+        findings.extend(_chaincode_paths(network, root))
     return findings
 
 

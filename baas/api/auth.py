@@ -21,6 +21,7 @@ read certificates      yes               own org    no                  yes
 renew / revoke         yes               own org    no                  no
 read organisation      yes               own org    no                  yes
 run smoke              yes               yes        yes                 no
+deliver chaincode      yes               no         yes                 no
 read audit log         yes               no         no                  no
 =====================  ================  =========  ==================  ======
 """
@@ -57,6 +58,7 @@ class Action(StrEnum):
     read_organization = "read-organization"
     run_smoke = "run-smoke"
     read_audit = "read-audit"
+    deliver_chaincode = "deliver-chaincode"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -73,6 +75,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.read_organization: frozenset({CA, OA, V}),
     Action.run_smoke: frozenset({CA, OA, CD}),
     Action.read_audit: frozenset({CA}),
+    Action.deliver_chaincode: frozenset({CA, CD}),
 }
 
 

@@ -13,7 +13,8 @@
   ``GET /api/v1/audit``.
 * :class:`BodyLimit` — a body over the limit gets 413 before any of it is parsed: at once from
   ``Content-Length``, else as soon as the chunks read pass the limit. The body read is kept in
-  the scope for :class:`Idempotency`.
+  the scope for :class:`Idempotency`. A chaincode source upload (:data:`UPLOAD_PATH`) has the
+  settings' larger ``max_upload_bytes``.
 * :class:`Idempotency` — a POST with an ``Idempotency-Key`` header runs once per token and
   key: a repeat of a request that succeeded (2xx) gets the stored response again
   (``Idempotent-Replayed: true``); a repeat while the first runs gets 409; the same key with
@@ -40,6 +41,8 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 BODY_KEY = "baas.body"
 KEY_TTL = timedelta(hours=24)
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+UPLOAD_PATH = re.compile(r"/api/v1/networks/[^/]+/chaincode-sources")
+"""The one route whose body (a chaincode source archive) may be larger than a topology."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -203,8 +206,12 @@ class BodyLimit:
         if length is None and not chunked:
             await self.app(scope, receive, send)
             return
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._too_large(send)
+        limit, hint = self.limit, "a topology is a few KiB; check you sent the right file"
+        if UPLOAD_PATH.fullmatch(scope.get("path", "")):
+            limit = max(limit, _ctx(scope).settings.max_upload_bytes)
+            hint = "leave dependencies and build output (node_modules, target/) out of it"
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(send, limit, hint)
             return
         body = bytearray()
         while True:
@@ -212,8 +219,8 @@ class BodyLimit:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._too_large(send)
+            if len(body) > limit:
+                await self._too_large(send, limit, hint)
                 return
             if not message.get("more_body", False):
                 break
@@ -229,13 +236,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int, hint: str) -> None:
         await _send_problem(
-            send,
-            413,
-            "body-too-large",
-            f"the request body is over {self.limit} bytes",
-            "a topology is a few KiB; check you sent the right file",
+            send, 413, "body-too-large", f"the request body is over {limit} bytes", hint
         )
 
 

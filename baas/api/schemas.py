@@ -81,7 +81,8 @@ class NetworkSummary(_Model):
 
 
 class Deployment(_Model):
-    """A job: ``up``, ``down`` or ``smoke``, or a change made within its request under the
+    """A job: ``up``, ``down``, ``smoke`` or ``deliver`` (one chaincode's delivery), or a
+    change made within its request under the
     network's lock (``replace``, ``delete``, ``renew``, ``revoke``). ``phases`` are the
     service's phases with their timings (once an ``up`` finished); ``lastStep`` the last
     progress line it reported; ``result`` the service's outcome (for ``smoke``, the
@@ -89,7 +90,7 @@ class Deployment(_Model):
 
     id: str
     network: str
-    action: Literal["up", "down", "smoke", "replace", "delete", "renew", "revoke"]
+    action: Literal["up", "down", "smoke", "deliver", "replace", "delete", "renew", "revoke"]
     target: str
     purge: bool
     state: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -278,3 +279,67 @@ class AuditEntry(_Model):
 
 class AuditList(_Model):
     items: list[AuditEntry]
+
+
+SOURCE_DIGEST = r"^sha256:[0-9a-f]{64}$"
+"""An uploaded chaincode source (``POST …/chaincode-sources`` returns it)."""
+CHANNEL_PATTERN = r"^[a-z][a-z0-9.-]*$"
+VERSION_PATTERN = r"^[A-Za-z0-9_.+-]+$"
+
+
+class SourceUpload(_Model):
+    """A stored chaincode source archive: ``digest`` names it in a delivery's ``source``;
+    ``created`` false when the same bytes were there already (nothing was done)."""
+
+    digest: str
+    created: bool
+    files: int
+    bytes: int
+    archive_bytes: int = Field(alias="archiveBytes")
+
+
+class DeliveryRequest(_Request):
+    """Deliver one chaincode: ``version``, and ``source`` (an uploaded archive's digest: the
+    chaincode's folder) and/or ``image`` (its server's container image, Kubernetes). Fields
+    left out stay as the topology has them (a new chaincode takes the topology's defaults);
+    ``channel`` picks the entry when the chaincode is on several channels (and is a new
+    chaincode's channel)."""
+
+    version: str = Field(min_length=1, max_length=64, pattern=VERSION_PATTERN)
+    source: str | None = Field(default=None, pattern=SOURCE_DIGEST)
+    image: str | None = Field(default=None, min_length=1, max_length=512)
+    endorsement: str | None = Field(default=None, min_length=1, max_length=4096)
+    channel: str | None = Field(default=None, max_length=249, pattern=CHANNEL_PATTERN)
+    init_required: bool | None = Field(default=None, alias="initRequired")
+
+    @model_validator(mode="after")
+    def _source_or_image(self) -> DeliveryRequest:
+        if self.source is None and self.image is None:
+            raise ValueError("give source (an uploaded archive's digest) or image")
+        return self
+
+
+class DeliveryEntry(_Model):
+    """One recorded delivery: when, who (the API token's name and id; the machine's user for
+    the CLI), its outcome (``delivered`` or ``failed`` with ``error``) and ``seconds``, and
+    the definition committed after it (``version``, ``sequence``, each organisation's
+    ``packages``; null after a failure). Fields a newer baas records are left out."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    at: str
+    who: str | None = None
+    chaincode: str
+    channel: str | None = None
+    edit: str | None = None
+    fields: list[str] = Field(default_factory=list)
+    outcome: str
+    seconds: float | None = None
+    version: str | None = None
+    sequence: int | None = None
+    packages: dict[str, str | None] | None = None
+    error: str | None = None
+
+
+class DeliveryHistory(_Model):
+    items: list[DeliveryEntry]

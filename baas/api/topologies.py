@@ -6,8 +6,10 @@ Relative paths in a topology (a chaincode's ``path``) resolve against the server
 ``source_dir`` (:class:`~baas.api.settings.ApiSettings`), as the CLI resolves them against the
 topology file's folder, but *confined*: an absolute path, or one that leads out of the source
 folder (through ``..`` or a link), is a 422 that does not say whether it exists
-(:mod:`topology.sources`). The loaded topology's ``path`` is ``<source_dir>/<name>.yaml`` (a
-name, not a file: nothing is written there).
+(:mod:`topology.sources`). The one other folder a path reaches is an uploaded source: exactly
+``sha256:<hex>`` names that digest's folder in the content store (:mod:`baas.services.sources`).
+The loaded topology's ``path`` is ``<source_dir>/<name>.yaml`` (a name, not a file: nothing is
+written there).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import topology
 from baas.api.db.models import NetworkRow
 from baas.api.errors import ApiError
+from baas.home import sources_dir
 from baas.services.plan import ValidationResult
 from topology import Diagnostic, TopologyError
 from topology.yamlsafe import YamlProblem, check_nesting
@@ -83,10 +86,14 @@ def _check_json(text: str) -> None:
 def load(text: str, *, source_dir: Path, source: str = BODY) -> topology.LoadedTopology:
     """Validate topology ``text``; diagnostics name ``source`` as their file (see the module
     docstring for relative paths)."""
-    base = source_dir.resolve()
-    network, warnings = topology.loads(text, source=source, base_dir=base, confined=True)
+    base, store = source_dir.resolve(), sources_dir()
+    network, warnings = topology.loads(
+        text, source=source, base_dir=base, confined=True, store=store
+    )
     path = base / f"{network.metadata.name}.yaml"
-    return topology.LoadedTopology(path=path, network=network, warnings=warnings, confined=True)
+    return topology.LoadedTopology(
+        path=path, network=network, warnings=warnings, confined=True, store=store
+    )
 
 
 def loaded(row: NetworkRow, *, source_dir: Path) -> topology.LoadedTopology:

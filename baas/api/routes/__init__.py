@@ -4,6 +4,7 @@ from baas.api.routes import (
     audit,
     certificates,
     chaincodes,
+    deliveries,
     deployments,
     meta,
     networks,
@@ -19,6 +20,7 @@ ROUTERS = (
     organizations.router,
     smoke.router,
     chaincodes.router,
+    deliveries.router,
     audit.router,
 )
 
