@@ -268,6 +268,44 @@ def approve(
         _print_delivery(outcome.value, verb="approved")
 
 
+@chaincode_app.command("rollback")
+def rollback(
+    file: Path = FILE,
+    name: str = typer.Option(
+        ..., "--name", help="The chaincode's name.", metavar="NAME", show_default=False
+    ),
+    channel: str | None = typer.Option(
+        None, "--channel", help="Its channel (when several hold the name).", metavar="CH"
+    ),
+    acting: list[str] | None = AS_ORG,
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
+    fmt: Format = OUTPUT,
+) -> None:
+    """Deliver the version defined before the committed one, from the copy of its sources
+    baas kept when it was defined, as the next sequence (the topology entry's version and
+    path change; the diff shows it). Its packages are the ones the peers already have.
+
+    \b
+    Example: baas chaincode rollback examples/two-orgs.yaml --name basic
+    """
+    from baas.services import delivery
+
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
+    outcome = delivery.rollback(
+        file,
+        name=name,
+        channel=channel,
+        target=target.value,
+        kube=kube,
+        report=output.note,
+        signers=frozenset(acting) if acting else None,
+    )
+    if not common.emit(outcome, fmt):
+        _print_delivery(outcome.value, verb="rolled back")
+
+
 def _print_delivery(value: Any, *, verb: str | None) -> None:
     committed = value.committed
     where = f"{committed.version}, sequence {committed.sequence}" if committed else "not committed"

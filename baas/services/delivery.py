@@ -26,6 +26,7 @@ from typing import Any
 
 import topology
 from baas import plan as planning
+from baas import releases
 from baas.errors import BaasError, UsageError
 from baas.home import crypto_dir, network_dir
 from baas.network.inventory import Committed
@@ -165,6 +166,56 @@ def approve(
         who=who,
         started=start,
     )
+
+
+def rollback(
+    file: Path,
+    *,
+    name: str,
+    channel: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
+    report: Report = _quiet,
+    signers: frozenset[str] | None = None,
+) -> Outcome[Delivery]:
+    """``baas chaincode rollback``: deliver the version of ``name`` that was defined before
+    the committed one, from the copy of its sources kept when it was defined
+    (:mod:`baas.releases`), as the next sequence: the topology entry's ``version`` and
+    ``path`` are set to that version and its copy (the diff shows it), then the delivery
+    runs as :func:`deliver_file` does. Each organisation's package for that version is the
+    one its peers already have. Raises :class:`UsageError` when the network has no committed
+    definition of ``name`` or no earlier version kept."""
+    loaded = topology.load(file)
+    found, channel = _find(loaded, name, channel)
+    network = loaded.network.metadata.name
+    listed = chaincode_list(loaded, target=target, kube=kube).value
+    current = next(
+        (
+            c
+            for ch in listed.channels
+            for c in ch.committed
+            if (c.channel, c.name) == (channel, found)
+        ),
+        None,
+    )
+    if current is None:
+        raise UsageError(
+            f"chaincode {found} is not committed on {channel}: there is nothing to roll back",
+            hint="`baas chaincode list FILE` shows what the channels hold",
+        )
+    earlier = [r for r in releases.kept(network, found) if r.version != current.version]
+    if not earlier:
+        raise UsageError(
+            f"no version of {found} before {current.version} is kept on this machine",
+            hint="baas keeps each version's sources when it is defined (by `baas up` or "
+            "`baas chaincode deliver`); deliver the version you want with --path and --version",
+        )
+    previous = earlier[0]
+    report(f"rolling {found} back from {current.version} to {previous.version}")
+    change = ChaincodeChange(
+        name=found, channel=channel, version=previous.version, path=str(previous.folder)
+    )
+    return deliver_file(file, change, target=target, kube=kube, report=report, signers=signers)
 
 
 def approve_loaded(

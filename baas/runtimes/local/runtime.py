@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 import pki
+from baas import releases
 from baas.errors import OperationError, UsageError
 from baas.fabric import binaries, deliver, lifecycle
 from baas.fabric.binaries import FabricInstall
@@ -301,6 +302,13 @@ def _ensure_chaincodes(
         if released:
             held.difference_update(released)
             apply()
+        if cc.name != PROBE_CHAINCODE:  # the version now defined: what a rollback returns to
+            releases.keep(
+                plan.network,
+                chaincode=cc.name,
+                version=cc.version,
+                source=prepared[cc.name].source.path,
+            )
 
     apply()
     # A chaincode still awaiting approvals (``approval: manual``) never reaches serve(): its
