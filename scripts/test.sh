@@ -13,6 +13,7 @@ bash scripts/install-kube.sh >/dev/null
 bash scripts/install-cluster.sh >/dev/null
 bash scripts/install-vault-injector.sh >/dev/null
 bash scripts/install-postgres.sh >/dev/null
+bash scripts/build-ui.sh  # the web console (npm ci, check, unit tests, build; cached)
 echo "==> ruff" >&2
 .venv/bin/ruff check baas topology pki tests bench
 echo "==> mypy" >&2

@@ -1,9 +1,9 @@
 """The app factory: :func:`create_app` wires the database, the job runner, the middleware
 (security headers outermost, then CORS only when origins are given, no absolute server path
 in a response (:mod:`baas.api.paths`), the audit log, body limit, idempotency), the error
-handlers, the routes and the docs page. Start-up migrates the database and marks deployments
-a previous server left unfinished as ``interrupted``; shut-down interrupts running jobs at
-their next step.
+handlers, the routes, the docs page and, last, the web console (:mod:`baas.api.webconsole`).
+Start-up migrates the database and marks deployments a previous server left unfinished as
+``interrupted``; shut-down interrupts running jobs at their next step.
 
 The docs page (``/docs``, Swagger UI) needs nothing from outside the server: its script,
 stylesheet and icon are the files the ``fastapi-swagger`` package ships (swagger-ui-dist's
@@ -31,7 +31,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp
 
 from baas import __version__
-from baas.api import errors
+from baas.api import errors, webconsole
 from baas.api.context import Context
 from baas.api.db import Database
 from baas.api.errors import ApiError
@@ -171,6 +171,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     add_docs(app, html=html)
+    webconsole.mount(app)  # last: the console takes only the GET paths nothing else claims
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AuditLog)

@@ -1,0 +1,28 @@
+// The console's URL scheme: one path per screen (pure, so it is unit-tested without a DOM).
+
+export type Route =
+  | { screen: 'signin'; next: string }
+  | { screen: 'networks' }
+  | { screen: 'network'; name: string }
+  | { screen: 'deployment'; network: string; id: string }
+  | { screen: 'notfound'; path: string };
+
+/** The route of a URL path and query (`/networks/x`, `?next=…`). */
+export function match(path: string, search = ''): Route {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'networks')) {
+    return { screen: 'networks' };
+  }
+  if (parts.length === 1 && parts[0] === 'signin') {
+    const next = new URLSearchParams(search).get('next') ?? '/networks';
+    // Only a path of this console: never an absolute URL elsewhere (`//evil`, `https:`).
+    return { screen: 'signin', next: next.startsWith('/') && !next.startsWith('//') ? next : '/networks' };
+  }
+  if (parts[0] === 'networks' && parts.length === 2) {
+    return { screen: 'network', name: parts[1] ?? '' };
+  }
+  if (parts[0] === 'networks' && parts.length === 4 && parts[2] === 'deployments') {
+    return { screen: 'deployment', network: parts[1] ?? '', id: parts[3] ?? '' };
+  }
+  return { screen: 'notfound', path };
+}
