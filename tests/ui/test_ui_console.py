@@ -1,0 +1,191 @@
+"""The web console in a real Chromium against a real ``baas serve``: sign in and out, the
+networks list, a network's detail screen with its topology graph, deep links, the 401 and
+403 states and a deployment's progress. Networks are created through the REST API (no Fabric
+binaries needed: an ``up`` fails in its preflight, which the deployment screen shows)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.api.support import two_orgs
+from tests.ui.conftest import ConsoleServer, Page
+
+pytestmark = pytest.mark.ui
+
+YAML = {"Content-Type": "application/yaml"}
+REFUSED_LOAD = r"Failed to load resource: the server responded with a status of 40[13]"
+"""Chromium's own console line for a response it got with a 401 or 403 (the API's answer to
+a refused token, which the console then shows): expected in the tests that provoke one."""
+
+
+def create(console: ConsoleServer, text: str) -> str:
+    """Create the network of topology ``text`` through the API (once per server); its name."""
+    with console.server.client(console.tokens.admin) as http:
+        response = http.post("/api/v1/networks", content=text, headers=YAML)
+        assert response.status_code in (201, 409), response.text
+        name = re.search(r"^  name: (\S+)$", text, re.MULTILINE)
+        assert name is not None
+        return name.group(1)
+
+
+def sign_in(page: Page, token: str, *, at: str = "/") -> None:
+    page.page.goto(at)
+    expect(page.page).to_have_title("Sign in · baas console")
+    page.page.get_by_label("API token").fill(token)
+    page.page.get_by_role("button", name="Sign in").click()
+    expect(page.page).not_to_have_url(re.compile(r"/signin"))
+
+
+def stored_token(page: Page) -> str | None:
+    value = page.page.evaluate("() => sessionStorage.getItem('baas.token')")
+    assert value is None or isinstance(value, str)
+    return value
+
+
+def test_the_console_is_served_with_the_api_policy(console: ConsoleServer) -> None:
+    """``/`` and a deep link are the app's page, under the API's Content-Security-Policy
+    (nothing inline); the API's own 404 is unchanged."""
+    with console.server.client() as http:
+        for path in ("/", "/networks/anything"):
+            response = http.get(path)
+            assert response.status_code == 200
+            assert '<div id="app">' in response.text
+            assert "<script>" not in response.text and "style=" not in response.text
+            policy = response.headers["content-security-policy"]
+            assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert http.get("/api/v1/nothing-here").json()["code"] == "not-found"
+
+
+def test_a_bad_token_is_refused_with_a_message(page: Page) -> None:
+    page.log.expect(REFUSED_LOAD)
+    page.page.goto("/")
+    expect(page.page).to_have_url(re.compile(r"/signin\?next=%2F"))
+    page.page.get_by_label("API token").fill("baas_not-a-real-token")
+    page.page.get_by_role("button", name="Sign in").click()
+    alert = page.page.get_by_test_id("signin-error")
+    expect(alert).to_contain_text("refused this token")
+    expect(alert).to_contain_text("baas token create")
+    assert stored_token(page) is None
+    page.shot("signin-refused")
+
+
+def test_a_good_token_shows_the_networks_list(page: Page, console: ConsoleServer) -> None:
+    name = create(console, two_orgs("ui-list"))
+    sign_in(page, console.tokens.admin)
+    expect(page.page).to_have_url(re.compile(r"/$|/networks$"))
+    expect(page.page).to_have_title("Networks · baas console")
+    row = page.page.locator(f'tr[data-network="{name}"]')
+    expect(row).to_contain_text("local")
+    expect(row).to_contain_text("2.5")
+    expect(row).to_contain_text("etcdraft")
+    expect(row).to_contain_text("not deployed")
+    expect(row).to_contain_text("never deployed")
+    page.shot("networks")
+
+
+def test_network_detail_draws_the_topology_graph(page: Page, console: ConsoleServer) -> None:
+    """The detail screen of examples/two-orgs.yaml: 7 peers and orderers in 3 organisation
+    groups, one channel and its chaincode: 16 graph elements (3 groups, 7 nodes, a channel, a
+    chaincode; the links of the 2 member organisations and the orderer organisation to the
+    channel, and the chaincode's to its channel)."""
+    name = create(console, two_orgs("ui-detail"))
+    sign_in(page, console.tokens.admin)
+    page.page.get_by_role("link", name=name, exact=True).click()
+    expect(page.page).to_have_url(re.compile(rf"/networks/{name}$"))
+    expect(page.page).to_have_title(f"Network {name} · baas console")
+    graph = page.page.get_by_test_id("graph")
+    expect(graph).to_have_attribute("data-nodes", "7")
+    expect(graph).to_have_attribute("data-elements", "16")
+    expect(page.page.get_by_test_id("running")).to_have_text("not deployed")
+    nodes = page.page.locator("[data-node]")
+    expect(nodes).to_have_count(7)
+    for index in range(7):
+        expect(nodes.nth(index)).to_have_attribute("data-health", "absent")
+    expect(page.page.locator("canvas").first).to_be_visible()
+    page.page.locator('[data-node="peer0.org1.example.com"]').click()
+    panel = page.page.get_by_test_id("panel")
+    expect(panel).to_contain_text("peer0.org1.example.com")
+    expect(page.page.get_by_test_id("panel-health")).to_have_text("not deployed")
+    expect(page.page).to_have_url(re.compile(r"\?select=node%3Apeer0\.org1\.example\.com$"))
+    page.shot("network-detail")
+
+
+def test_a_deep_link_reloads_to_the_same_screen(page: Page, console: ConsoleServer) -> None:
+    name = create(console, two_orgs("ui-deep"))
+    target = f"/networks/{name}?select=node%3Apeer1.org2.example.com"
+    sign_in(page, console.tokens.admin, at=target)  # signing in returns to where it was going
+    expect(page.page.get_by_test_id("panel")).to_contain_text("peer1.org2.example.com")
+    page.page.reload()
+    expect(page.page).to_have_title(f"Network {name} · baas console")
+    expect(page.page.get_by_test_id("graph")).to_have_attribute("data-nodes", "7")
+    expect(page.page.get_by_test_id("panel")).to_contain_text("peer1.org2.example.com")
+    page.page.go_back()  # the history holds the screens, not the sign-in form
+    page.page.go_forward()
+    expect(page.page.get_by_role("heading", level=1)).to_have_text(f"Network {name}")
+
+
+def test_sign_out_clears_the_token(page: Page, console: ConsoleServer) -> None:
+    sign_in(page, console.tokens.viewer)
+    assert stored_token(page) == console.tokens.viewer
+    page.page.get_by_role("button", name="Sign out").click()
+    expect(page.page).to_have_url(re.compile(r"/signin"))
+    expect(page.page.get_by_role("status")).to_contain_text("You signed out")
+    assert stored_token(page) is None
+    page.page.goto("/networks")
+    expect(page.page).to_have_url(re.compile(r"/signin\?next=%2Fnetworks"))
+
+
+def test_a_token_refused_later_returns_to_sign_in(page: Page, console: ConsoleServer) -> None:
+    page.log.expect(REFUSED_LOAD)
+    sign_in(page, console.tokens.admin)
+    page.page.evaluate("() => sessionStorage.setItem('baas.token', 'baas_revoked')")
+    page.page.goto("/networks")
+    expect(page.page).to_have_url(re.compile(r"/signin\?next=%2Fnetworks"))
+    expect(page.page.get_by_role("status")).to_contain_text("Your session ended")
+    assert stored_token(page) is None
+
+
+def test_a_network_the_role_may_not_see_says_so(page: Page, console: ConsoleServer) -> None:
+    page.log.expect(REFUSED_LOAD)
+    name = create(console, two_orgs("ui-hidden"))
+    sign_in(page, console.tokens.outsider)  # an org-admin of an organisation in no network
+    expect(page.page.get_by_test_id("empty")).to_contain_text("No networks yet")
+    page.shot("networks-empty")
+    page.page.goto(f"/networks/{name}")
+    problem = page.page.get_by_test_id("problem")
+    expect(problem).to_contain_text("Your token's role does not allow this")
+    page.shot("forbidden")
+
+
+def test_a_failed_deployment_shows_its_message_and_hint(page: Page, console: ConsoleServer) -> None:
+    """Without Fabric binaries an ``up`` fails in its preflight: the deployment screen shows
+    the outcome, the failure's message and hint, and no cancel button once it ended."""
+    name = create(console, two_orgs("ui-deploy"))
+    with console.server.client(console.tokens.admin) as http:
+        started = http.post(f"/api/v1/networks/{name}/deployments", json={"action": "up"})
+        assert started.status_code == 202, started.text
+        job = started.json()["id"]
+        deadline = time.monotonic() + 60
+        while http.get(f"/api/v1/deployments/{job}").json()["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, "the up did not end"
+            time.sleep(0.2)
+    sign_in(page, console.tokens.admin)
+    page.page.locator(f'tr[data-network="{name}"]').get_by_role("link", name="up failed").click()
+    expect(page.page).to_have_url(re.compile(rf"/networks/{name}/deployments/{job}$"))
+    expect(page.page.get_by_test_id("job-state")).to_contain_text("failed")
+    error = page.page.get_by_test_id("job-error")
+    expect(error).to_contain_text("It failed")
+    expect(error).to_contain_text("What to do:")
+    expect(page.page.get_by_role("button", name="Cancel")).to_have_count(0)
+    page.shot("deployment-failed")
+
+
+def test_an_unknown_path_says_where_to_go(page: Page, console: ConsoleServer) -> None:
+    sign_in(page, console.tokens.admin, at="/no/such/screen")
+    expect(page.page).to_have_title("Page not found · baas console")
+    page.page.get_by_role("link", name="Go to the networks list").click()
+    expect(page.page).to_have_title("Networks · baas console")
