@@ -14,7 +14,10 @@ generate`` in the server's ``BAAS_HOME``: the CLI and the API share networks), o
 
 from __future__ import annotations
 
+import gzip
+import io
 import subprocess
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +43,7 @@ class Case:
     expected: tuple[int, int, int, int, int, int, int]  # in ROLES order
     json: Any = None
     yaml: str | None = None
+    archive: bool = False  # the body is a chaincode source (.tar.gz)
 
 
 SHARED_POLICY = (
@@ -232,8 +236,39 @@ MATRIX = [
         "/api/v1/networks/supplychain/chaincodes",
         (401, 422, 422, 403, 422, 422, 422),
     ),
+    Case(
+        "upload a chaincode source",  # 201 stores it, 200: the same bytes are stored
+        "POST",
+        "/api/v1/networks/supplychain/chaincode-sources",
+        (401, 201, 403, 403, 200, 403, 200),
+        archive=True,
+    ),
+    Case(
+        "deliver a chaincode",  # basic needs org2's approval too: not org1's deployer
+        "POST",
+        "/api/v1/networks/dlv-{r}/chaincodes/basic/deliveries",
+        (401, 202, 403, 403, 202, 403, 403),
+        json={"version": "1.1", "image": "example.com/basic:1.1"},
+    ),
+    Case(
+        "delivery history",
+        "GET",
+        "/api/v1/networks/supplychain/chaincodes/basic/deliveries",
+        (401, 200, 200, 403, 200, 200, 200),
+    ),
     Case("audit log", "GET", "/api/v1/audit", (401, 200, 403, 403, 403, 403, 403)),
 ]
+
+
+def _archive() -> bytes:
+    """A chaincode folder of one file as a .tar.gz (the same bytes every call)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("index.js")
+        data = b"module.exports = {};\n"
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(out.getvalue(), mtime=0)
 
 
 @dataclass
@@ -248,7 +283,7 @@ class World:
 def world(api: Api) -> World:
     server = api.server
     with server.client(api.tokens.admin) as http:
-        kinds = ("del", "dep", "down", "smoke", "pol")
+        kinds = ("del", "dep", "down", "smoke", "pol", "dlv")
         names = ["supplychain"] + [f"{k}-{r}" for k in kinds for r in ROLES]
         for name in names:
             response = http.post("/api/v1/networks", content=two_orgs(name), headers=YAML)
@@ -283,6 +318,9 @@ def _call(world: World, case: Case, role: str) -> httpx.Response:
     if case.yaml is not None:
         kwargs["content"] = _yaml_of(case.yaml.format(r=role))
         kwargs["headers"] = YAML
+    if case.archive:
+        kwargs["content"] = _archive()
+        kwargs["headers"] = {"Content-Type": "application/gzip"}
     with world.api.server.client(world.secret_of(role)) as http:
         if case.method == "GET" and path.endswith("/events"):
             with http.stream("GET", path) as response:
