@@ -403,3 +403,26 @@ def test_unpacked_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert [p.name for p in (tmp_path / "sources").iterdir()] == []
     made: Callable[[], sources.StoredSource] = lambda: sources.store(many)  # noqa: E731
     assert made().created is True and made().created is False
+
+
+def test_scoped_deployer_delivers_on_its_own_organisations_channel(api: Api) -> None:
+    """On a channel only org1 is in, org1's deployer signs everything the delivery needs:
+    accepted (this server has no Fabric, so the job then fails in its preflight)."""
+    from tests.api.test_api_security import with_org1_channel
+
+    with api.server.client(api.tokens.admin) as http:
+        created = http.post("/api/v1/networks", content=with_org1_channel("dlv-own"), headers=YAML)
+        assert created.status_code == 201, created.text
+    digest = _upload(api, node_archive(b"own"), token=api.tokens.deployer1, net="dlv-own")
+    body = {"version": "1.1", "source": digest.json()["digest"]}
+    accepted = _deliver(api, "dlv-own", body, token=api.tokens.deployer1, cc="mine")
+    assert accepted.status_code == 202, accepted.text
+    with api.server.client(api.tokens.deployer1) as http:
+        states = [
+            e.data["data"]["state"]
+            for e in read_events(http, accepted.json()["id"])
+            if e.kind == "state"
+        ]
+        assert states == ["queued", "running", "failed"]
+    refused = _deliver(api, "dlv-own", body, token=api.tokens.deployer1, cc="basic")
+    assert refused.status_code == 403 and refused.json()["code"] == "signing-refused"
