@@ -48,6 +48,20 @@ def serve(
     cors_origin: list[str] = typer.Option(
         [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off without."
     ),
+    max_upload_mib: int = typer.Option(
+        32,
+        "--max-upload-mib",
+        min=1,
+        max=4096,
+        help="Largest chaincode source archive (.tar.gz) a client may upload, in MiB.",
+    ),
+    max_source_mib: int = typer.Option(
+        256,
+        "--max-source-mib",
+        min=1,
+        max=65536,
+        help="Most an uploaded archive may unpack to, in MiB.",
+    ),
     context: str | None = CONTEXT,
     kubeconfig: Path | None = KUBECONFIG,
 ) -> None:
@@ -64,6 +78,8 @@ def serve(
     settings = ApiSettings(
         source_dir=source_dir.resolve(),
         cors_origins=tuple(cors_origin),
+        max_upload_bytes=max_upload_mib * 1024 * 1024,
+        max_source_bytes=max_source_mib * 1024 * 1024,
         kube=kube_options(kubeconfig, context, SecretsOpt.kubernetes)
         if kubeconfig or context
         else None,

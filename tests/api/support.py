@@ -93,6 +93,8 @@ class ApiServer:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     source_dir: Path = EXAMPLES
+    args: tuple[str, ...] = ()
+    """More ``baas serve`` options (e.g. ``--max-upload-mib 1``)."""
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -115,6 +117,7 @@ class ApiServer:
                     str(self.port),
                     "--source-dir",
                     str(self.source_dir),
+                    *self.args,
                 ],
                 env=self.env,
                 stdout=log,

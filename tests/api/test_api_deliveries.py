@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, MakeApi
 from tests.api.support import EXAMPLES, read_events, two_orgs
 
 YAML = {"Content-Type": "application/yaml"}
@@ -426,3 +426,23 @@ def test_scoped_deployer_delivers_on_its_own_organisations_channel(api: Api) -> 
         assert states == ["queued", "running", "failed"]
     refused = _deliver(api, "dlv-own", body, token=api.tokens.deployer1, cc="basic")
     assert refused.status_code == 403 and refused.json()["code"] == "signing-refused"
+
+
+def test_serve_limits_refuse_a_gzip_bomb_and_a_large_archive(make_api: MakeApi) -> None:
+    """``baas serve --max-upload-mib 1 --max-source-mib 1``: an archive over 1 MiB is 413
+    from its Content-Length; a 40 KiB archive that unpacks to 32 MiB of zeros stops at 1 MiB
+    while decompressing (422); nothing is kept."""
+    api = make_api("sqlite", start=False)
+    api.server.args = ("--max-upload-mib", "1", "--max-source-mib", "1")
+    api.server.start()
+    with api.server.client(api.tokens.admin) as http:
+        created = http.post("/api/v1/networks", content=two_orgs("dlv-limits"), headers=YAML)
+        assert created.status_code == 201, created.text
+    bomb = archive(_file("zeros.bin", b"\0" * (32 * 1024 * 1024)))
+    assert len(bomb) < 64 * 1024
+    _refusal(_upload(api, bomb, net="dlv-limits"), "more than 1048576 bytes")
+    large = _upload(api, os.urandom(1024 * 1024 + 1), net="dlv-limits")
+    assert large.status_code == 413 and "1048576" in large.json()["message"]
+    assert _upload(api, node_archive(b"small"), net="dlv-limits").status_code == 201
+    store = api.server.home / "sources"
+    assert len([p for p in store.iterdir() if p.is_dir()]) == 1  # only the small one
