@@ -446,3 +446,24 @@ def test_serve_limits_refuse_a_gzip_bomb_and_a_large_archive(make_api: MakeApi) 
     assert _upload(api, node_archive(b"small"), net="dlv-limits").status_code == 201
     store = api.server.home / "sources"
     assert len([p for p in store.iterdir() if p.is_dir()]) == 1  # only the small one
+
+
+def test_a_delivery_is_refused_while_another_job_runs(api: Api, networks: list[str]) -> None:
+    """While another job holds the network (here a change under its lock), a delivery is
+    409 naming it, and the stored topology is left as it was."""
+    from baas.api import jobs
+
+    db = api.server.database()
+    try:
+        held = jobs.claim(
+            db, network="dlv-refused", action="replace", target="local", revision=1, created_by=None
+        )
+        try:
+            busy = _deliver(api, "dlv-refused", {"version": "3.0", "image": "x"})
+            assert busy.status_code == 409, busy.text
+            assert held.id in busy.json()["message"] and "cancel" in busy.json()["hint"]
+            assert _stored(api, "dlv-refused")["revision"] == 1
+        finally:
+            jobs.close(db, held.id, "succeeded")
+    finally:
+        db.dispose()
