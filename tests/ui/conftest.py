@@ -39,8 +39,6 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 """How long a test waits for the page to reach a state (never a bound it asserts on)."""
 
-pytestmark = pytest.mark.ui
-
 
 def chromium_path() -> str | None:
     wanted = os.environ.get("BAAS_CHROMIUM") or "/usr/bin/chromium"

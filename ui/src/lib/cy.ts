@@ -12,7 +12,6 @@ import { healthCounts, type GraphModel } from './graph';
 const COLOURS = {
   healthy: '#1a7f37',
   unhealthy: '#cf222e',
-  starting: '#bf8700',
   absent: '#8c959f',
   unknown: '#8c959f',
 };

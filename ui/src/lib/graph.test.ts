@@ -78,8 +78,9 @@ describe('buildGraph', () => {
 });
 
 describe('healthOf', () => {
-  it('tells a restarting node from a dead one', () => {
-    expect(healthOf(node('p', null, 'BACKOFF'))).toBe('starting');
+  it('counts a node being restarted as unhealthy until it answers', () => {
+    expect(healthOf(node('p', null, 'BACKOFF'))).toBe('unhealthy');
+    expect(healthOf(node('p', false, 'STARTING'))).toBe('unhealthy');
     expect(healthOf(node('p', false, 'FATAL'))).toBe('unhealthy');
     expect(healthOf(undefined)).toBe('unknown');
   });

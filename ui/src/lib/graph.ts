@@ -8,12 +8,11 @@ import type { NetworkStatus, NodeStatus } from './types';
 import type { Topology } from './topology';
 
 /** What a node's colour says. */
-export type Health = 'healthy' | 'unhealthy' | 'starting' | 'absent' | 'unknown';
+export type Health = 'healthy' | 'unhealthy' | 'absent' | 'unknown';
 
 export const HEALTH_LABEL: Record<Health, string> = {
   healthy: 'healthy',
   unhealthy: 'down',
-  starting: 'starting',
   absent: 'not deployed',
   unknown: 'unknown',
 };
@@ -43,21 +42,18 @@ export interface GraphModel {
   edges: GraphEdge[];
 }
 
-const STARTING = new Set(['STARTING', 'BACKOFF']);
-
 /**
  * A node's health from its `…/status` entry: `healthy` true is healthy; a node the runtime
- * has never started (state ABSENT) is absent; one starting (or being restarted by the
- * supervisor) is starting; any other false or missing answer from a node that exists is
- * unhealthy; no entry at all (a runtime whose status names no nodes) is unknown.
+ * has never started (state ABSENT) is absent; any other node that does not answer healthy is
+ * unhealthy, including one the supervisor is restarting (STARTING, BACKOFF) after it died: it
+ * turns healthy again once it answers; no entry at all (a runtime whose status names no nodes)
+ * is unknown.
  */
 export function healthOf(node: NodeStatus | undefined): Health {
   if (node === undefined) return 'unknown';
   if (node.healthy === true) return 'healthy';
   const state = (node.state || '').toUpperCase();
-  if (state === 'ABSENT') return 'absent';
-  if (STARTING.has(state)) return 'starting';
-  return 'unhealthy';
+  return state === 'ABSENT' ? 'absent' : 'unhealthy';
 }
 
 export const orgId = (org: string) => `org:${org}`;
@@ -146,7 +142,7 @@ export function buildGraph(topology: Topology, status: NetworkStatus | null): Gr
 
 /** How many of the graph's peers and orderers have each health. */
 export function healthCounts(model: GraphModel): Record<Health, number> {
-  const counts: Record<Health, number> = { healthy: 0, unhealthy: 0, starting: 0, absent: 0, unknown: 0 };
+  const counts: Record<Health, number> = { healthy: 0, unhealthy: 0, absent: 0, unknown: 0 };
   for (const node of model.nodes) {
     if (node.health) counts[node.health] += 1;
   }

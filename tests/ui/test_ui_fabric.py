@@ -1,0 +1,142 @@
+"""The console on a real network (marked ``ui`` and ``fabric``; skips without Fabric 2.5.16's
+binaries or Chromium): examples/two-orgs.yaml deployed through the API turns all 7 nodes
+healthy in the graph; a hung peer (SIGSTOP) turns red, then green again (SIGCONT); a peer
+killed with SIGKILL is shown restarted and green; the deployment's screen shows its phases
+and steps."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+from tests.api.support import ApiServer, Tokens, read_events, server_env, two_orgs
+from tests.support.fabric import fabric_install_or_skip
+from tests.ui.conftest import ConsoleServer, Page
+
+pytestmark = [pytest.mark.ui, pytest.mark.fabric, pytest.mark.timeout(900)]
+
+NAME = "ui-live"
+PEER = "peer0.org1.example.com"
+UP_TIMEOUT_MS = 30_000
+"""How long the page may take to show a state the network has reached."""
+RESTART_TIMEOUT_MS = 120_000
+"""How long the supervisor may take to restart a killed peer and the peer to answer."""
+
+
+@pytest.fixture(scope="module")
+def console(
+    console_built: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConsoleServer]:
+    """``baas serve`` with Fabric's binaries (overrides the module-wide one of conftest), and
+    examples/two-orgs.yaml deployed; purged at the end."""
+    fabric_install_or_skip("2.5.16")
+    home = tmp_path_factory.mktemp("ui-fabric")
+    url = f"sqlite:///{home / 'api.sqlite3'}"
+    server = ApiServer(home=home, database_url=url, env=server_env(home, url, fabric=True))
+    db = server.database()
+    db.migrate()
+    made = Tokens.create(db)
+    db.dispose()
+    server.start()
+    try:
+        yield ConsoleServer(server, made)
+    finally:
+        with server.client(made.admin) as http:
+            http.delete(f"/api/v1/networks/{NAME}", params={"purge": "true"})
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(console: ConsoleServer) -> str:
+    """The id of the succeeded ``up`` of the module's network."""
+    with console.server.client(console.tokens.admin) as http:
+        created = http.post(
+            "/api/v1/networks",
+            content=two_orgs(NAME),
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert created.status_code == 201, created.text
+        started = http.post(f"/api/v1/networks/{NAME}/deployments", json={"action": "up"})
+        assert started.status_code == 202, started.text
+        job = str(started.json()["id"])
+        events = list(read_events(http, job))
+        assert events[-1].data["data"]["state"] == "succeeded", events[-1].data
+    return job
+
+
+def sign_in(page: Page, token: str, at: str) -> None:
+    page.page.goto(at)
+    page.page.get_by_label("API token").fill(token)
+    page.page.get_by_role("button", name="Sign in").click()
+    expect(page.page).not_to_have_url(re.compile(r"/signin"))
+
+
+def open_peer(page: Page, console: ConsoleServer) -> Locator:
+    """The network's screen with all 7 nodes healthy and :data:`PEER` selected; its button."""
+    sign_in(page, console.tokens.viewer, f"/networks/{NAME}")
+    graph = page.page.get_by_test_id("graph")
+    expect(graph).to_have_attribute("data-healthy", "7", timeout=UP_TIMEOUT_MS)
+    expect(page.page.get_by_test_id("running")).to_contain_text("running, 7/7 nodes healthy")
+    peer = page.page.locator(f'[data-node="{PEER}"]')
+    peer.click()
+    expect(page.page.get_by_test_id("panel")).to_contain_text("mychannel: ")  # its height
+    return peer
+
+
+def pid_of(console: ConsoleServer, name: str) -> int:
+    with console.server.client(console.tokens.admin) as http:
+        status = http.get(f"/api/v1/networks/{NAME}/status").json()
+    [node] = [n for n in status["nodes"] if n["name"] == name]
+    return int(node["pid"])
+
+
+def test_a_hung_peer_turns_red_then_green(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    """A peer frozen with SIGSTOP stays a running process that no longer answers its health
+    check: red in the graph until SIGCONT, then green."""
+    peer = open_peer(page, console)
+    page.shot("network-detail-running")
+    pid = pid_of(console, PEER)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        expect(peer).to_have_attribute("data-health", "unhealthy", timeout=UP_TIMEOUT_MS)
+        expect(page.page.get_by_test_id("graph")).not_to_have_attribute("data-unhealthy", "0")
+        expect(page.page.get_by_test_id("panel-health")).to_have_text("down")
+        page.shot("network-detail-peer-down")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    expect(peer).to_have_attribute("data-health", "healthy", timeout=RESTART_TIMEOUT_MS)
+    expect(page.page.get_by_test_id("graph")).to_have_attribute("data-healthy", "7")
+
+
+def test_a_killed_peer_is_shown_restarted_and_green(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    """A peer killed with SIGKILL is restarted by the supervisor (often before the next read
+    could see it down): the console shows the restart (a new PID) and the peer green again."""
+    peer = open_peer(page, console)
+    os.kill(pid_of(console, PEER), signal.SIGKILL)
+    expect(peer).to_have_attribute("data-restarts", "1", timeout=RESTART_TIMEOUT_MS)
+    expect(page.page.get_by_test_id("panel-restarts")).to_contain_text("1 time(s)")
+    expect(peer).to_have_attribute("data-health", "healthy", timeout=RESTART_TIMEOUT_MS)
+    expect(page.page.get_by_test_id("graph")).to_have_attribute("data-healthy", "7")
+    page.shot("network-detail-peer-restarted")
+
+
+def test_the_deployment_screen_shows_phases_and_steps(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    sign_in(page, console.tokens.admin, f"/networks/{NAME}/deployments/{deployed}")
+    expect(page.page.get_by_test_id("job-state")).to_contain_text("succeeded")
+    phases = page.page.get_by_test_id("phases")
+    for phase in ("config", "start", "channel", "chaincode"):
+        expect(phases).to_contain_text(phase)
+    expect(page.page.get_by_test_id("steps")).to_contain_text("healthy")
+    expect(page.page.get_by_role("button", name="Cancel")).to_have_count(0)
+    page.shot("deployment-succeeded")
