@@ -6,7 +6,6 @@ binaries needed: an ``up`` fails in its preflight, which the deployment screen s
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -161,27 +160,37 @@ def test_a_network_the_role_may_not_see_says_so(page: Page, console: ConsoleServ
     page.shot("forbidden")
 
 
-def test_a_failed_deployment_shows_its_message_and_hint(page: Page, console: ConsoleServer) -> None:
-    """Without Fabric binaries an ``up`` fails in its preflight: the deployment screen shows
-    the outcome, the failure's message and hint, and no cancel button once it ended."""
+def test_a_deployment_started_in_the_console_shows_its_outcome(
+    page: Page, console: ConsoleServer
+) -> None:
+    """Deploy (up) on a network's screen opens the deployment's screen. Without Fabric
+    binaries the ``up`` fails in its preflight: the screen shows the outcome, the failure's
+    message and hint, and no cancel button once it ended; the list links to it."""
     name = create(console, two_orgs("ui-deploy"))
-    with console.server.client(console.tokens.admin) as http:
-        started = http.post(f"/api/v1/networks/{name}/deployments", json={"action": "up"})
-        assert started.status_code == 202, started.text
-        job = started.json()["id"]
-        deadline = time.monotonic() + 60
-        while http.get(f"/api/v1/deployments/{job}").json()["state"] in ("queued", "running"):
-            assert time.monotonic() < deadline, "the up did not end"
-            time.sleep(0.2)
-    sign_in(page, console.tokens.admin)
-    page.page.locator(f'tr[data-network="{name}"]').get_by_role("link", name="up failed").click()
-    expect(page.page).to_have_url(re.compile(rf"/networks/{name}/deployments/{job}$"))
+    sign_in(page, console.tokens.admin, at=f"/networks/{name}")
+    page.page.get_by_role("button", name="Deploy (up)").click()
+    expect(page.page).to_have_url(re.compile(rf"/networks/{name}/deployments/dep_[0-9a-f]{{16}}$"))
+    deployment = page.page.url
     expect(page.page.get_by_test_id("job-state")).to_contain_text("failed")
     error = page.page.get_by_test_id("job-error")
     expect(error).to_contain_text("It failed")
     expect(error).to_contain_text("What to do:")
     expect(page.page.get_by_role("button", name="Cancel")).to_have_count(0)
     page.shot("deployment-failed")
+    page.page.get_by_role("link", name="Networks", exact=True).click()
+    page.page.locator(f'tr[data-network="{name}"]').get_by_role("link", name="up failed").click()
+    expect(page.page).to_have_url(deployment)
+
+
+def test_a_viewer_may_not_deploy(page: Page, console: ConsoleServer) -> None:
+    page.log.expect(REFUSED_LOAD)
+    name = create(console, two_orgs("ui-viewer"))
+    sign_in(page, console.tokens.viewer, at=f"/networks/{name}")
+    page.page.get_by_role("button", name="Deploy (up)").click()
+    expect(page.page.get_by_test_id("start-error")).to_contain_text(
+        "Your token's role does not allow starting an up"
+    )
+    expect(page.page).to_have_url(re.compile(rf"/networks/{name}$"))
 
 
 def test_an_unknown_path_says_where_to_go(page: Page, console: ConsoleServer) -> None:

@@ -21,6 +21,7 @@ from tests.ui.conftest import ConsoleServer, Page
 pytestmark = [pytest.mark.ui, pytest.mark.fabric, pytest.mark.timeout(900)]
 
 NAME = "ui-live"
+CANCELLED = "ui-cancel"
 PEER = "peer0.org1.example.com"
 UP_TIMEOUT_MS = 30_000
 """How long the page may take to show a state the network has reached."""
@@ -33,7 +34,7 @@ def console(
     console_built: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     """``baas serve`` with Fabric's binaries (overrides the module-wide one of conftest), and
-    examples/two-orgs.yaml deployed; purged at the end."""
+    the module's networks purged at the end."""
     fabric_install_or_skip("2.5.16")
     home = tmp_path_factory.mktemp("ui-fabric")
     url = f"sqlite:///{home / 'api.sqlite3'}"
@@ -47,7 +48,8 @@ def console(
         yield ConsoleServer(server, made)
     finally:
         with server.client(made.admin) as http:
-            http.delete(f"/api/v1/networks/{NAME}", params={"purge": "true"})
+            for name in (NAME, CANCELLED):
+                http.delete(f"/api/v1/networks/{name}", params={"purge": "true"})
         server.stop()
 
 
@@ -140,3 +142,29 @@ def test_the_deployment_screen_shows_phases_and_steps(
     expect(page.page.get_by_test_id("steps")).to_contain_text("healthy")
     expect(page.page.get_by_role("button", name="Cancel")).to_have_count(0)
     page.shot("deployment-succeeded")
+
+
+def test_an_up_started_in_the_console_streams_and_cancels(
+    page: Page, console: ConsoleServer
+) -> None:
+    """Deploy (up) opens the job's screen, whose step lines arrive from the event stream;
+    Cancel stops it at its next step: cancelled, with the step it stopped after and a hint."""
+    with console.server.client(console.tokens.admin) as http:
+        created = http.post(
+            "/api/v1/networks",
+            content=two_orgs(CANCELLED),
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert created.status_code == 201, created.text
+    sign_in(page, console.tokens.admin, f"/networks/{CANCELLED}")
+    page.page.get_by_role("button", name="Deploy (up)").click()
+    expect(page.page).to_have_url(re.compile(r"/deployments/dep_[0-9a-f]{16}$"))
+    expect(page.page.get_by_test_id("steps").locator("li").first).to_be_visible()
+    page.page.get_by_role("button", name="Cancel").click()
+    expect(page.page.get_by_test_id("job-state")).to_contain_text(
+        "cancelled", timeout=UP_TIMEOUT_MS
+    )
+    error = page.page.get_by_test_id("job-error")
+    expect(error).to_contain_text("It was cancelled")
+    expect(error).to_contain_text("the up was cancelled after:")
+    page.shot("deployment-cancelled")

@@ -5,15 +5,38 @@ fake one in a temporary folder)."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from baas.api import webconsole
 
 
-def app_serving(root: Path) -> TestClient:
+@dataclass
+class Client:
+    """Calls to an ASGI app in this process (httpx's ASGI transport), one event loop each."""
+
+    app: FastAPI
+
+    def request(self, method: str, path: str) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://console") as http:
+                return await http.request(method, path)
+
+        return asyncio.run(call())
+
+    def get(self, path: str) -> httpx.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str) -> httpx.Response:
+        return self.request("POST", path)
+
+
+def app_serving(root: Path) -> Client:
     app = FastAPI()
 
     @app.get("/api/v1/thing")
@@ -21,7 +44,7 @@ def app_serving(root: Path) -> TestClient:
         return {"a": "b"}
 
     webconsole.mount(app, root)
-    return TestClient(app)
+    return Client(app)
 
 
 def fake_build(root: Path) -> Path:
