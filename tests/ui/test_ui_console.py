@@ -111,6 +111,11 @@ def test_network_detail_draws_the_topology_graph(page: Page, console: ConsoleSer
     expect(page.page.get_by_test_id("panel-health")).to_have_text("not deployed")
     expect(page.page).to_have_url(re.compile(r"\?select=node%3Apeer0\.org1\.example\.com$"))
     page.shot("network-detail")
+    page.page.set_viewport_size({"width": 768, "height": 1024})  # a tablet held upright
+    expect(graph).to_be_visible()
+    expect(panel).to_be_visible()
+    expect(page.page.locator("html")).to_have_js_property("scrollWidth", 768)  # no sideways scroll
+    page.shot("network-detail-768")
 
 
 def test_a_deep_link_reloads_to_the_same_screen(page: Page, console: ConsoleServer) -> None:
