@@ -9,10 +9,11 @@ while ``up`` acts (a change outside it is refused before it is made).
 
 The decision errs on the side of asking: a chaincode whose entry changed in any way (version,
 source, policy, Init) is approved again by every member of its channel, since a new package
-or definition needs each member's approval; a channel or organisation that changed needs the
-signatures of every organisation on the channel (baas has every channel organisation sign its
-config updates). A chaincode removed from the topology needs nobody (baas leaves committed
-definitions in place).
+or definition needs each member's approval — unless it is ``approval: manual``, where no
+organisation is signed for without asking (each approves for itself); a channel or
+organisation that changed needs the signatures of every organisation on the channel (baas has
+every channel organisation sign its config updates). A chaincode removed from the topology
+needs nobody (baas leaves committed definitions in place).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def _chaincodes(before: Plan, after: Plan) -> Iterable[Signature]:
     old = {(cc.channel, cc.name): cc for cc in before.chaincodes}
     channels = {c.name: c for c in after.channels}
     for cc in after.chaincodes:
-        if old.get((cc.channel, cc.name)) == cc:
-            continue
+        if old.get((cc.channel, cc.name)) == cc or cc.approval == "manual":
+            continue  # manual: each organisation approves only for itself, when it asks
         verb = "approving" if (cc.channel, cc.name) in old else "approving new"
         for org in channels[cc.channel].members:
             yield Signature(org, f"{verb} chaincode {cc.name} {cc.version} on {cc.channel}")

@@ -51,6 +51,14 @@ def test_a_changed_chaincode_needs_every_member_of_its_channel() -> None:
         assert others(found, "org1") == {"org2": [found[0].purpose]}
 
 
+def test_a_changed_manual_approval_chaincode_needs_nobody_elses_signature() -> None:
+    """With approval: manual each organisation approves only for itself: an org1-scoped
+    delivery of 1.1 signs for org1 alone and leaves org2's approval to org2."""
+    manual = TWO_ORGS.replace(POLICY, POLICY + "\n      approval: manual")
+    assert manual != TWO_ORGS
+    assert required(_plan(manual), _plan(manual.replace('version: "1.0"', 'version: "1.1"'))) == []
+
+
 def test_a_removed_chaincode_needs_nobody() -> None:
     before = _plan()
     after = Plan(**{**before.__dict__, "chaincodes": ()})
