@@ -118,6 +118,42 @@ def test_network_detail_draws_the_topology_graph(page: Page, console: ConsoleSer
     page.shot("network-detail-768")
 
 
+def wide_topology(orgs: int = 20, peers: int = 3) -> str:
+    """A network of ``orgs`` peer organisations of ``peers`` peers each, 3 orderers and one
+    channel they all belong to."""
+    lines = [
+        "apiVersion: baas/v1alpha1",
+        "kind: Network",
+        "metadata:",
+        f"  name: ui-wide-{orgs}",
+        "spec:",
+        "  domain: example.com",
+        "  organizations:",
+        "    - name: ordererorg",
+        "      mspId: OrdererMSP",
+        "      orderers: [{name: orderer0}, {name: orderer1}, {name: orderer2}]",
+    ]
+    for i in range(1, orgs + 1):
+        lines += [f"    - name: org{i}", f"      mspId: Org{i}MSP", "      peers:"]
+        lines += [f"        - name: peer{p}" for p in range(peers)]
+    members = ", ".join(f"org{i}" for i in range(1, orgs + 1))
+    lines += ["  channels:", "    - name: everyone", f"      organizations: [{members}]"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_20_organisation_network_is_drawn(page: Page, console: ConsoleServer) -> None:
+    """20 organisations of 3 peers and 3 orderers: all 63 nodes drawn. How long the first
+    drawing took is printed (the README's figure), not asserted."""
+    name = create(console, wide_topology())
+    sign_in(page, console.tokens.admin, at=f"/networks/{name}")
+    graph = page.page.get_by_test_id("graph")
+    expect(graph).to_have_attribute("data-nodes", "63")
+    expect(graph).to_have_attribute("data-draw-ms", re.compile(r"^\d+(\.\d)?$"))
+    expect(page.page.locator("[data-node]")).to_have_count(63)
+    print(f"\n20 organisations / 63 nodes drawn in {graph.get_attribute('data-draw-ms')} ms")
+    page.shot("network-detail-20-orgs")
+
+
 def test_a_deep_link_reloads_to_the_same_screen(page: Page, console: ConsoleServer) -> None:
     name = create(console, two_orgs("ui-deep"))
     target = f"/networks/{name}?select=node%3Apeer1.org2.example.com"
