@@ -78,7 +78,7 @@ def console(
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console_built: None) -> Iterator[Browser]:
     path = chromium_path()
     if path is None:

@@ -120,7 +120,7 @@ def test_network_detail_draws_the_topology_graph(page: Page, console: ConsoleSer
 
 def wide_topology(orgs: int = 20, peers: int = 3) -> str:
     """A network of ``orgs`` peer organisations of ``peers`` peers each, 3 orderers and one
-    channel they all belong to."""
+    channel they all belong to (named ``member<n>``: no token of the suite is scoped to one)."""
     lines = [
         "apiVersion: baas/v1alpha1",
         "kind: Network",
@@ -134,9 +134,9 @@ def wide_topology(orgs: int = 20, peers: int = 3) -> str:
         "      orderers: [{name: orderer0}, {name: orderer1}, {name: orderer2}]",
     ]
     for i in range(1, orgs + 1):
-        lines += [f"    - name: org{i}", f"      mspId: Org{i}MSP", "      peers:"]
+        lines += [f"    - name: member{i}", f"      mspId: Member{i}MSP", "      peers:"]
         lines += [f"        - name: peer{p}" for p in range(peers)]
-    members = ", ".join(f"org{i}" for i in range(1, orgs + 1))
+    members = ", ".join(f"member{i}" for i in range(1, orgs + 1))
     lines += ["  channels:", "    - name: everyone", f"      organizations: [{members}]"]
     return "\n".join(lines) + "\n"
 

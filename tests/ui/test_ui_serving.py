@@ -6,6 +6,7 @@ fake one in a temporary folder)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,10 @@ class Client:
             async with httpx.AsyncClient(transport=transport, base_url="http://console") as http:
                 return await http.request(method, path)
 
-        return asyncio.run(call())
+        # Its own thread: a test module driving Playwright's sync API keeps an event loop
+        # running in the main thread.
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, call()).result()
 
     def get(self, path: str) -> httpx.Response:
         return self.request("GET", path)

@@ -84,7 +84,11 @@ export async function request(path: string, options: CallOptions = {}): Promise<
   }
   if (!response.ok) {
     const problem = await problemOf(response);
-    if (response.status === 401 && !options.keepSessionOn401) endSession();
+    // Only the session's current token ends it: a late answer to a call made before a sign
+    // out (or with another token) must not replace the sign-in screen's message.
+    if (response.status === 401 && !options.keepSessionOn401 && secret !== null && secret === token()) {
+      endSession();
+    }
     throw new ApiError(problem);
   }
   return response;
