@@ -181,7 +181,11 @@ def test_sign_out_clears_the_token(page: Page, console: ConsoleServer) -> None:
 
 def test_a_token_refused_later_returns_to_sign_in(page: Page, console: ConsoleServer) -> None:
     page.log.expect(REFUSED_LOAD)
+    create(console, two_orgs("ui-list"))
     sign_in(page, console.tokens.admin)
+    # Every row filled in: no call of this page is left to be answered with the bad token.
+    expect(page.page.get_by_test_id("networks")).to_be_visible()
+    expect(page.page.locator("td.running.pending")).to_have_count(0)
     page.page.evaluate("() => sessionStorage.setItem('baas.token', 'baas_revoked')")
     page.page.goto("/networks")
     expect(page.page).to_have_url(re.compile(r"/signin\?next=%2Fnetworks"))
