@@ -97,7 +97,9 @@ class ConsoleRoute(Route):
         path: str = scope["path"]
         if path.startswith(EXCLUDED_PREFIXES) or path == "/api":
             return Match.NONE, {}
-        return Match.FULL, {"endpoint": self.endpoint, "path_params": {}}
+        # PARTIAL, not FULL: the router prefers any route that matches fully, wherever it was
+        # added (a route added after mount() still wins), and falls back to this one.
+        return Match.PARTIAL, {"endpoint": self.endpoint, "path_params": {}}
 
 
 def console_endpoint(root: Traversable) -> Any:
