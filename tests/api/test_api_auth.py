@@ -62,6 +62,7 @@ def _yaml_of(name: str) -> str:
 MATRIX = [
     Case("health", "GET", "/api/v1/health", (200, 200, 200, 200, 200, 200, 200)),
     Case("version", "GET", "/api/v1/version", (200, 200, 200, 200, 200, 200, 200)),
+    Case("whoami", "GET", "/api/v1/whoami", (401, 200, 200, 200, 200, 200, 200)),
     Case("topology schema", "GET", "/api/v1/schema/topology", (401, 200, 200, 200, 200, 200, 200)),
     Case("list networks", "GET", "/api/v1/networks", (401, 200, 200, 200, 200, 200, 200)),
     Case(

@@ -10,10 +10,12 @@ from baas.api.routes import (
     networks,
     organizations,
     smoke,
+    whoami,
 )
 
 ROUTERS = (
     meta.router,
+    whoami.router,
     networks.router,
     deployments.router,
     certificates.router,
