@@ -59,6 +59,7 @@ class Action(StrEnum):
     run_smoke = "run-smoke"
     read_audit = "read-audit"
     deliver_chaincode = "deliver-chaincode"
+    approve_chaincode = "approve-chaincode"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -76,6 +77,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.run_smoke: frozenset({CA, OA, CD}),
     Action.read_audit: frozenset({CA}),
     Action.deliver_chaincode: frozenset({CA, CD}),
+    Action.approve_chaincode: frozenset({CA, OA}),
 }
 
 

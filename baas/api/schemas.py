@@ -7,7 +7,7 @@ Service results (status, plan, certificates, …) are returned as the services' 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Row
@@ -90,7 +90,9 @@ class Deployment(_Model):
 
     id: str
     network: str
-    action: Literal["up", "down", "smoke", "deliver", "replace", "delete", "renew", "revoke"]
+    action: Literal[
+        "up", "down", "smoke", "deliver", "approve", "replace", "delete", "renew", "revoke"
+    ]
     target: str
     purge: bool
     state: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -285,6 +287,7 @@ SOURCE_DIGEST = r"^sha256:[0-9a-f]{64}$"
 """An uploaded chaincode source (``POST …/chaincode-sources`` returns it)."""
 CHANNEL_PATTERN = r"^[a-z][a-z0-9.-]*$"
 VERSION_PATTERN = r"^[A-Za-z0-9_.+-]+$"
+ORG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
 class SourceUpload(_Model):
@@ -317,6 +320,16 @@ class DeliveryRequest(_Request):
         if self.source is None and self.image is None:
             raise ValueError("give source (an uploaded archive's digest) or image")
         return self
+
+
+class ApprovalRequest(_Request):
+    """Approve the definition the topology wants for a chaincode as ``organizations`` (names
+    as in the topology). A token scoped to an organisation approves for its own only (and may
+    leave the list out); a consortium-admin names them."""
+
+    organizations: list[Annotated[str, Field(pattern=ORG_PATTERN, max_length=63)]] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
 
 
 class DeliveryEntry(_Model):

@@ -218,6 +218,75 @@ def plan_approvals(
     )
 
 
+@dataclass(frozen=True)
+class ApprovalState:
+    """Where the definition the plan wants for a chaincode stands (read-only): its version
+    and sequence, whether it is committed, and which member organisations (MSP IDs) have
+    approved it and which have not. ``approval`` is the chaincode's mode."""
+
+    chaincode: str
+    channel: str
+    version: str
+    sequence: int
+    committed: bool
+    approval: str
+    approved: tuple[str, ...]
+    waiting: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "chaincode": self.chaincode,
+            "channel": self.channel,
+            "version": self.version,
+            "sequence": self.sequence,
+            "committed": self.committed,
+            "approval": self.approval,
+            "approved": list(self.approved),
+            "waiting": list(self.waiting),
+        }
+
+
+def approval_state(access: NetworkAccess, cc: ChaincodePlan) -> ApprovalState:
+    """Read who has approved the definition the plan wants for ``cc``: for a pending one the
+    channel's commit readiness; for a committed one each member's approval at its sequence
+    (a member that joined afterwards and has not approved is waiting). Reads only, signed by
+    each organisation's own admin on its own peer."""
+    decision = decide(access, cc)
+    definition = decision.definition
+    orgs = member_orgs(access, cc)
+    if decision.is_committed:
+        done = {
+            org.msp_id: lifecycle.approved_package(
+                access.peer(_endorser(org)),
+                access.admin(org),
+                channel=cc.channel,
+                name=cc.name,
+                sequence=definition.sequence,
+            )
+            is not None
+            for org in orgs
+        }
+    else:
+        first = orgs[0]
+        readiness = lifecycle.commit_readiness(
+            access.peer(_endorser(first)),
+            access.admin(first),
+            channel=cc.channel,
+            definition=definition,
+        )
+        done = {org.msp_id: readiness.get(org.msp_id, False) for org in orgs}
+    return ApprovalState(
+        chaincode=cc.name,
+        channel=cc.channel,
+        version=cc.version,
+        sequence=definition.sequence,
+        committed=decision.is_committed,
+        approval=cc.approval,
+        approved=tuple(m for m, ok in done.items() if ok),
+        waiting=tuple(m for m, ok in done.items() if not ok),
+    )
+
+
 def ensure_chaincode(
     access: NetworkAccess,
     cc: ChaincodePlan,

@@ -22,6 +22,7 @@ from baas import plan as planning
 from baas.errors import UsageError
 from baas.fabric import transactions
 from baas.fabric.identity import SigningIdentity
+from baas.network import chaincode as chaincode_ensures
 from baas.network import inventory
 from baas.network.access import NetworkAccess
 from baas.plan import ChaincodePlan, OrgPlan, Plan
@@ -115,6 +116,29 @@ def chaincode_list(
     with _access(loaded, plan, target=target, kube=kube) as access:
         found = inventory.chaincodes(access)
     return Outcome("ChaincodeList", found, loaded.warnings)
+
+
+def approvals(
+    loaded: topology.LoadedTopology,
+    *,
+    chaincode: str,
+    channel: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
+) -> Outcome[chaincode_ensures.ApprovalState]:
+    """Who has approved the definition the topology wants for ``chaincode`` (version,
+    sequence, committed or not, approved and waiting organisations); read-only. Raises
+    UsageError for an unknown chaincode or when the network does not run on ``target``."""
+    plan = planning.build(loaded.network)
+    found = [c for c in plan.chaincodes if c.name == chaincode and channel in (None, c.channel)]
+    if not found:
+        raise UsageError(
+            f"no chaincode {chaincode!r} in network {plan.network}",
+            hint="`baas chaincode list FILE` shows the chaincodes the channels hold",
+        )
+    with _access(loaded, plan, target=target, kube=kube) as access:
+        state = chaincode_ensures.approval_state(access, found[0])
+    return Outcome("ChaincodeApprovals", state, loaded.warnings)
 
 
 def invoke(

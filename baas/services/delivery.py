@@ -231,8 +231,9 @@ def approve_loaded(
     started: float | None = None,
 ) -> Outcome[Delivery]:
     """:func:`approve` for an already loaded topology (the REST API's stored one)."""
-    found, channel = _find(loaded, name, channel)
-    _check_members(loaded, channel, organizations)
+    found, channel = check_approvers(
+        loaded, name=name, channel=channel, organizations=organizations
+    )
     index = next(
         i
         for i, cc in enumerate(loaded.network.spec.chaincodes)
@@ -250,6 +251,21 @@ def approve_loaded(
         who=who,
         started=started,
     )
+
+
+def check_approvers(
+    loaded: topology.LoadedTopology,
+    *,
+    name: str,
+    channel: str | None,
+    organizations: list[str],
+) -> tuple[str, str]:
+    """The chaincode ``name`` (on ``channel`` when given) as ``(name, channel)``, after
+    checking that ``organizations`` is not empty and that each is a member of its channel;
+    raises :class:`UsageError` naming the strangers otherwise (read-only)."""
+    found, channel = _find(loaded, name, channel)
+    _check_members(loaded, channel, organizations)
+    return found, channel
 
 
 def _check_members(loaded: topology.LoadedTopology, channel: str, orgs: list[str]) -> None:

@@ -257,6 +257,40 @@ MATRIX = [
         "/api/v1/networks/supplychain/chaincodes/basic/deliveries",
         (401, 200, 200, 403, 200, 200, 200),
     ),
+    Case(
+        "approvals of a network that does not run",
+        "GET",
+        "/api/v1/networks/supplychain/chaincodes/basic/approvals",
+        (401, 422, 422, 403, 422, 422, 422),
+    ),
+    Case(
+        "approve as org1",  # an org-admin for its own organisation, a consortium-admin for any
+        "POST",
+        "/api/v1/networks/apr-{r}/chaincodes/basic/approvals",
+        (401, 202, 202, 403, 403, 403, 403),
+        json={"organizations": ["org1"]},
+    ),
+    Case(
+        "approve as org2",  # org1's admin may not sign for org2
+        "POST",
+        "/api/v1/networks/apx-{r}/chaincodes/basic/approvals",
+        (401, 202, 403, 403, 403, 403, 403),
+        json={"organizations": ["org2"]},
+    ),
+    Case(
+        "approve naming nobody",  # a scoped admin means its own; a consortium-admin must name
+        "POST",
+        "/api/v1/networks/apn-{r}/chaincodes/basic/approvals",
+        (401, 422, 202, 403, 403, 403, 403),
+        json={},
+    ),
+    Case(
+        "approve as an organisation not on the channel",
+        "POST",
+        "/api/v1/networks/aps-{r}/chaincodes/basic/approvals",
+        (401, 422, 403, 403, 403, 403, 403),
+        json={"organizations": ["ordererorg"]},
+    ),
     Case("audit log", "GET", "/api/v1/audit", (401, 200, 403, 403, 403, 403, 403)),
 ]
 
@@ -284,7 +318,7 @@ class World:
 def world(api: Api) -> World:
     server = api.server
     with server.client(api.tokens.admin) as http:
-        kinds = ("del", "dep", "down", "smoke", "pol", "dlv")
+        kinds = ("del", "dep", "down", "smoke", "pol", "dlv", "apr", "apx", "apn", "aps")
         names = ["supplychain"] + [f"{k}-{r}" for k in kinds for r in ROLES]
         for name in names:
             response = http.post("/api/v1/networks", content=two_orgs(name), headers=YAML)

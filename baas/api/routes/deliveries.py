@@ -18,6 +18,14 @@ deliver a new version of it as a tracked job, and read its delivery history.
   another organisation's approval (403 ``signing-refused``), another job on the network
   (409). The stored topology keeps the edit whatever the job's outcome (as the CLI keeps
   the edited file); until the new definition is committed the previous version serves.
+* ``GET /api/v1/networks/{name}/chaincodes/{cc}/approvals`` — who has approved the definition
+  the topology wants (version, sequence, committed or not, approved and waiting MSP IDs);
+  read like ``status``.
+* ``POST /api/v1/networks/{name}/chaincodes/{cc}/approvals`` — approve it as organisations
+  (``approval: manual``'s gate): an org-admin token for its own organisation only, a
+  consortium-admin for those it names; a ``approve`` job installs their packages, approves,
+  and commits once the channel's LifecycleEndorsement is met. Naming an organisation the
+  caller does not act for is 403 ``signing-refused``; one not on the channel 422.
 * ``GET /api/v1/networks/{name}/chaincodes/{cc}/deliveries`` — the chaincode's deliveries
   (from the CLI and the API alike), newest first: who, when, version, sequence, package IDs,
   outcome, duration.
@@ -48,6 +56,7 @@ from baas.api.routes.common import (
     busy,
     errors,
     find_network,
+    loaded,
     network,
     note,
     recorded,
@@ -56,12 +65,16 @@ from baas.api.routes.common import (
     target,
 )
 from baas.api.schemas import (
+    ApprovalRequest,
     DeliveryEntry,
     DeliveryHistory,
     DeliveryRequest,
     Deployment,
+    ServiceResult,
     SourceUpload,
 )
+from baas.errors import SigningRefused
+from baas.services import chaincode as chaincode_calls
 from baas.services import delivery, sources
 from topology.editing import ChaincodeChange, Edit, apply_chaincode_change
 
@@ -303,3 +316,94 @@ def list_deliveries(
     network(ctx, principal, name)
     entries = delivery.read_history(name, chaincode=cc, limit=limit)
     return DeliveryHistory(items=[DeliveryEntry.model_validate(e) for e in entries])
+
+
+@router.get(
+    "/api/v1/networks/{name}/chaincodes/{cc}/approvals",
+    response_model=ServiceResult,
+    responses=errors(),
+)
+def read_approvals(
+    name: str = NetworkName,
+    cc: str = ChaincodeName,
+    principal: Principal = Depends(allow(Action.read)),
+    ctx: Context = Depends(context),
+) -> ServiceResult:
+    """Who has approved the definition the topology wants for ``cc``: its version and
+    sequence, whether it is committed, the approved and the waiting organisations (MSP IDs),
+    and the chaincode's approval mode; 422 when the network does not run."""
+    row = network(ctx, principal, name)
+    outcome = chaincode_calls.approvals(
+        recorded(ctx, row), chaincode=cc, target=target(row), kube=ctx.settings.kube
+    )
+    return outcome.to_dict()
+
+
+def _approvers(principal: Principal, row: NetworkRow, asked: list[str] | None) -> list[str]:
+    """The organisations a caller approves for: a scoped caller its own (naming another is
+    refused, 403); an unscoped one those it names (422 when none)."""
+    allowed = signers(principal, row)
+    if allowed is None:
+        if not asked:
+            raise ApiError(
+                422,
+                "invalid-request",
+                "name the organisations to approve for",
+                hint='send {"organizations": ["org1"]} (names as in the topology)',
+            )
+        return list(dict.fromkeys(asked))
+    wanted = list(dict.fromkeys(asked or sorted(allowed)))
+    refused = sorted(set(wanted) - allowed) if allowed else wanted or [str(principal.org)]
+    if refused:
+        raise SigningRefused(refused, purpose="approving a chaincode definition", allowed=allowed)
+    return wanted
+
+
+@router.post(
+    "/api/v1/networks/{name}/chaincodes/{cc}/approvals",
+    status_code=202,
+    response_model=Deployment,
+    responses=errors(409),
+)
+def start_approval(
+    request: Request,
+    response: Response,
+    name: str = NetworkName,
+    cc: str = ChaincodeName,
+    principal: Principal = Depends(allow(Action.approve_chaincode)),
+    ctx: Context = Depends(context),
+    body: ApprovalRequest = Body(default_factory=ApprovalRequest),
+) -> Deployment:
+    """Approve the definition the topology wants for ``cc`` as organisations (see the module
+    docstring): an ``approve`` job (202; follow its events). Refused before anything is done:
+    an organisation the caller does not act for (403), one not on the chaincode's channel or
+    no organisation named (422), another job on the network (409)."""
+    row = network(ctx, principal, name)
+    orgs = _approvers(principal, row, body.organizations)
+    note(request, network=name, chaincode=cc, organizations=orgs)
+    found = loaded(ctx, row)
+    delivery.check_approvers(found, name=cc, channel=None, organizations=orgs)
+    where, kube, who = target(row), ctx.settings.kube, _who(ctx, principal)
+
+    def run(report: Callable[[str], None]) -> Any:
+        return delivery.approve_loaded(
+            found, name=cc, organizations=orgs, target=where, kube=kube, report=report, who=who
+        )
+
+    try:
+        with ctx.db.session() as session:
+            job = jobs_db.create(
+                session,
+                network=name,
+                action="approve",
+                target=row.target,
+                purge=False,
+                revision=row.revision,
+                created_by=principal.token_id,
+            )
+    except jobs_db.ActiveDeployment as holder:
+        raise busy(name, holder) from None
+    note(request, deployment=job.id)
+    ctx.runner.start(job.id, run)
+    response.headers["Location"] = f"/api/v1/deployments/{job.id}"
+    return Deployment.of(job)
