@@ -55,6 +55,7 @@ def _root(
 def _register() -> None:
     from baas.cli import (
         api_cmds,
+        backup_cmds,
         chaincode_cmds,
         fabric_cmds,
         kube_cmds,
@@ -71,6 +72,7 @@ def _register() -> None:
         kube_cmds,
         fabric_cmds,
         api_cmds,
+        backup_cmds,
     ):
         module.register(app)
 
