@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pki.spec import NodeSpec, OrgSpec, PKIOptions
 from topology import names
-from topology.model import Network
+from topology.model import Collection, Network
 
 DEFAULT_ENDORSEMENT = "/Channel/Application/Endorsement"  # MAJORITY Endorsement
 
@@ -96,6 +96,38 @@ class ChannelPlan:
 
 
 @dataclass(frozen=True)
+class CollectionPlan:
+    """One private data collection of a chaincode definition (the topology's
+    :class:`topology.model.Collection`). ``endorsement``: a signature policy expression,
+    ``endorsement_reference``: a channel policy path; at most one is set."""
+
+    name: str
+    policy: str
+    required_peer_count: int = 0
+    max_peer_count: int = 1
+    block_to_live: int = 0
+    member_only_read: bool = False
+    member_only_write: bool = False
+    endorsement: str | None = None
+    endorsement_reference: str | None = None
+
+
+def _collection(found: Collection) -> CollectionPlan:
+    ep = found.endorsement_policy
+    return CollectionPlan(
+        name=found.name,
+        policy=found.policy,
+        required_peer_count=found.required_peer_count,
+        max_peer_count=found.max_peer_count,
+        block_to_live=found.block_to_live,
+        member_only_read=found.member_only_read,
+        member_only_write=found.member_only_write,
+        endorsement=ep.signature_policy if ep else None,
+        endorsement_reference=ep.channel_config_policy if ep else None,
+    )
+
+
+@dataclass(frozen=True)
 class ChaincodePlan:
     name: str
     channel: str
@@ -109,6 +141,11 @@ class ChaincodePlan:
     """Called by Init when ``init_required`` (``None``: Init with empty arguments)."""
     approval: str = "auto"
     """``auto`` or ``manual`` (see :func:`baas.network.chaincode.ensure_chaincode`)."""
+    collections: tuple[CollectionPlan, ...] = ()
+    """The definition's private data collections, in the topology's order."""
+    collections_file: str | None = None
+    """A ``collections:`` path the topology was loaded without reading (no base folder): the
+    plan cannot say its collections, and :func:`baas.network.chaincode.wanted` refuses it."""
 
     # No sequence here: :func:`baas.network.chaincode.decide` numbers definitions at run time
     # from the committed one, so an upgrade needs only a new version.
@@ -202,6 +239,10 @@ def build(network: Network) -> Plan:
             image=cc.image,
             init_function=cc.init_function,
             approval=cc.approval,
+            collections=tuple(
+                _collection(c) for c in (cc.collections if isinstance(cc.collections, list) else [])
+            ),
+            collections_file=cc.collections if isinstance(cc.collections, str) else None,
         )
         for cc in network.spec.chaincodes
     )

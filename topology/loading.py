@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from topology import validation
 from topology.errors import Diagnostic, TopologyError, by_position
-from topology.model import Network
+from topology.model import COLLECTION_TAGS, Network
 from topology.sources import SourceRoot
 from topology.yamlsafe import MAX_FILE_BYTES, Positions, YamlProblem, join_path, parse
 
@@ -89,7 +89,9 @@ def loads(
     """Validate topology text. Returns ``(network, warnings)``; raises :class:`TopologyError`.
     ``base_dir`` enables the chaincode-folder check (``None`` skips it); ``confined`` makes
     it refuse paths that lead out of ``base_dir`` (:class:`topology.sources.SourceRoot`);
-    ``store`` is where ``sha256:`` paths point (uploaded sources)."""
+    ``store`` is where ``sha256:`` paths point (uploaded sources). With ``base_dir``, a
+    chaincode's ``collections: FILE`` is read (by the same rule as chaincode paths) and the
+    returned network holds its collections inline; without, it stays a path."""
     try:
         data, positions = parse(text)
     except YamlProblem as exc:
@@ -110,9 +112,17 @@ def loads(
         network = Network.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(by_position(_from_pydantic(exc, source, positions))) from None
+    findings: list[validation.Finding] = []
+    files: dict[int, str] = {}
+    if base_dir is not None:
+        root = SourceRoot(base_dir, confined=confined, store=store)
+        network, files, findings = validation.inline_collections(network, root)
+    findings += validation.check(
+        network, base_dir=base_dir, confined=confined, store=store, collection_files=files
+    )
     diagnostics = by_position(
         _place(Diagnostic(f.severity, source, f.path, f.message, f.hint), positions)
-        for f in validation.check(network, base_dir=base_dir, confined=confined, store=store)
+        for f in findings
     )
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
@@ -207,7 +217,9 @@ def _from_pydantic(exc: ValidationError, source: str, positions: Positions) -> l
     """One diagnostic per model error, except that a misspelt required key gives one error
     (its "unknown field ... did you mean" at the misspelling), not that plus "required field
     ... is missing" for the key it was meant to be."""
-    errors = exc.errors(include_url=False)
+    errors: list[Any] = [
+        {**e, "loc": _untagged(tuple(e["loc"]))} for e in exc.errors(include_url=False)
+    ]
     missing = {tuple(err["loc"]) for err in errors if err["type"] == "missing"}
     renames = _misspelt_required(errors, missing)
     out: list[Diagnostic] = []
@@ -218,6 +230,16 @@ def _from_pydantic(exc: ValidationError, source: str, positions: Positions) -> l
         message, hint = _explain(err, loc, rename=loc in renames)
         out.append(_place(Diagnostic("error", source, _loc_path(loc), message, hint), positions))
     return out
+
+
+def _untagged(loc: Loc) -> Loc:
+    """``loc`` without the union tags pydantic inserts after ``collections``
+    (:data:`topology.model.COLLECTION_TAGS`): the path as the file spells it."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i and loc[i - 1] == "collections" and part in COLLECTION_TAGS)
+    )
 
 
 def _misspelt_required(errors: list[Any], missing: set[Loc]) -> dict[Loc, Loc]:
@@ -272,6 +294,12 @@ def _explain(err: Any, loc: Loc, *, rename: bool = False) -> tuple[str, str]:
         return (
             f"expected a mapping, found a {_kind(err['input'])}",
             "write it as 'key: value' lines",
+        )
+    if kind == "collections_type":
+        return (
+            f"expected a list of collections or a file path, found a {_kind(err['input'])}",
+            "write '- name: ...' entries (Fabric's collections_config.json shape), or the path "
+            "of a collections_config.json relative to the topology file",
         )
     if kind == "list_type":
         return (f"expected a list, found a {_kind(err['input'])}", "write it as '- item' lines")

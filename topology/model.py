@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
 
 from topology import rules
 
@@ -76,6 +84,11 @@ UserName = Annotated[str, _matching(rules.USER_NAME, "user name", max_len=64)]
 INIT_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 """A transaction function name, optionally ``<contract>:<function>`` (contract APIs)."""
 InitFunction = Annotated[str, _matching(INIT_FUNCTION, "function name", max_len=128)]
+CollectionName = Annotated[
+    str, _matching(rules.COLLECTION_NAME, "collection name", max_len=rules.COLLECTION_NAME_MAX)
+]
+INT32_MAX = 2**31 - 1
+UINT64_MAX = 2**64 - 1
 
 
 class _Strict(BaseModel):
@@ -127,6 +140,98 @@ class Channel(_Strict):
     )
 
 
+class CollectionEndorsement(_Strict):
+    """A collection's own endorsement policy (Fabric's ``endorsementPolicy`` object): exactly
+    one of a signature policy or the path of a channel policy."""
+
+    signature_policy: str | None = Field(
+        default=None,
+        alias="signaturePolicy",
+        min_length=1,
+        description="Signature policy, e.g. OR('Org1MSP.peer').",
+    )
+    channel_config_policy: str | None = Field(
+        default=None,
+        alias="channelConfigPolicy",
+        min_length=1,
+        description="A channel policy, e.g. /Channel/Application/Endorsement.",
+    )
+
+
+class Collection(_Strict):
+    """One private data collection, in the shape of Fabric's ``collections_config.json``
+    (the same keys and defaults as ``peer lifecycle chaincode approveformyorg
+    --collections-config``: requiredPeerCount 0, maxPeerCount 1)."""
+
+    name: CollectionName = Field(description="Collection name, e.g. org1Private.")
+    policy: str = Field(
+        min_length=1,
+        description="Which organisations hold the data: an OR of members, e.g. "
+        "OR('Org1MSP.member','Org2MSP.member').",
+    )
+    required_peer_count: int = Field(
+        default=0,
+        ge=0,
+        le=INT32_MAX,
+        alias="requiredPeerCount",
+        description="Peers the endorsing peer must hand the data to before it endorses.",
+    )
+    max_peer_count: int = Field(
+        default=1,
+        ge=0,
+        le=INT32_MAX,
+        alias="maxPeerCount",
+        description="Peers the endorsing peer tries to hand the data to (redundancy).",
+    )
+    block_to_live: int = Field(
+        default=0,
+        ge=0,
+        le=UINT64_MAX,
+        alias="blockToLive",
+        description="Blocks after which the data is purged; 0: kept for ever. Cannot change "
+        "once committed.",
+    )
+    member_only_read: bool = Field(
+        default=False,
+        alias="memberOnlyRead",
+        description="Only clients of member organisations may read the data.",
+    )
+    member_only_write: bool = Field(
+        default=False,
+        alias="memberOnlyWrite",
+        description="Only clients of member organisations may write the data.",
+    )
+    endorsement_policy: CollectionEndorsement | None = Field(
+        default=None,
+        alias="endorsementPolicy",
+        description="Endorsement of writes to this collection, instead of the chaincode's.",
+    )
+
+
+def _collections_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "file"
+    if isinstance(value, list | tuple):
+        return "inline"
+    return None
+
+
+Collections = Annotated[
+    Annotated[list[Collection], Tag("inline")]
+    | Annotated[Annotated[str, Field(min_length=1)], Tag("file")],
+    Discriminator(
+        _collections_kind,
+        custom_error_type="collections_type",
+        custom_error_message="expected a list of collections or the path of a "
+        "collections_config.json file",
+    ),
+]
+"""Inline collections, or the path of a ``collections_config.json`` (relative to the
+topology file; under the API, to the source folder, confined like chaincode paths)."""
+COLLECTION_TAGS = ("inline", "file")
+"""The tags pydantic puts in the location of an error inside :data:`Collections`."""
+
+
 class Chaincode(_Strict):
     name: ChaincodeName
     channel: ChannelName
@@ -155,6 +260,13 @@ class Chaincode(_Strict):
         max_length=512,
         description="Container image of the chaincode-as-a-service server (Kubernetes target); "
         "each organisation serving the chaincode runs it.",
+    )
+    collections: Collections | None = Field(
+        default=None,
+        description="Private data collections: a list in collections_config.json's shape "
+        "(name, policy, requiredPeerCount, maxPeerCount, blockToLive, memberOnlyRead, "
+        "memberOnlyWrite, endorsementPolicy), or the path of such a JSON file, relative to "
+        "the topology file. Once loaded, a path is replaced by the list it holds.",
     )
     approval: Literal["auto", "manual"] = Field(
         default="auto",

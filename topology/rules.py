@@ -12,6 +12,10 @@ CHANNEL_NAME_MAX = 249
 # Fabric: core/scc/lscc ChaincodeNameRegExp and ChaincodeVersionRegExp
 CHAINCODE_NAME = re.compile(r"^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$")
 CHAINCODE_VERSION = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# Fabric: core/chaincode/lifecycle/scc.go collectionNameRegExp (no leading '_': reserved for
+# the implicit per-organisation collections)
+COLLECTION_NAME = re.compile(r"^[A-Za-z0-9-][A-Za-z0-9_-]*$")
+COLLECTION_NAME_MAX = 128
 MSP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 USER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 

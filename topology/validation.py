@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from topology import names, policy
+from topology import collections, names, policy
 from topology.errors import Severity
-from topology.model import Network
+from topology.model import Collection, Network
 from topology.sources import SourceOutside, SourceRoot
 
 MAX_NAMESPACE = 63
@@ -50,14 +50,18 @@ def check(
     base_dir: Path | None = None,
     confined: bool = False,
     store: Path | None = None,
+    collection_files: Mapping[int, str] | None = None,
 ) -> list[Finding]:
     """Every cross-field finding for ``network``. ``base_dir`` is the folder chaincode paths are
     relative to; ``None`` skips the chaincode-path check. ``confined``: paths must stay inside
     ``base_dir`` (the API's rule, :class:`topology.sources.SourceRoot`); ``store``: where
-    ``sha256:`` paths (uploaded sources) point."""
+    ``sha256:`` paths (uploaded sources) point. ``collection_files``: chaincode index → the
+    collections file its (now inline) collections were read from
+    (:func:`inline_collections`), so that their findings name the file."""
     findings: list[Finding] = []
-    for rule in (_organizations, _channels, _chaincodes, _consensus, _pki):
+    for rule in (_organizations, _channels, _consensus, _pki):
         findings.extend(rule(network))
+    findings.extend(_chaincodes(network, collection_files or {}))
     if base_dir is not None:
         root = SourceRoot(base_dir, confined=confined, store=store)
         findings.extend(_chaincode_paths(network, root))
@@ -262,7 +266,32 @@ def consenter_count(net: Network, channel_index: int) -> int:
     return total
 
 
-def _chaincodes(net: Network) -> Iterator[Finding]:
+def inline_collections(
+    network: Network, root: SourceRoot
+) -> tuple[Network, dict[int, str], list[Finding]]:
+    """``network`` with every ``collections: FILE`` replaced by the collections that file
+    holds (read once, :func:`topology.collections.read`), the chaincode index → file of those
+    read, and a finding for each file that could not be used (its entry stays a path)."""
+    chaincodes = list(network.spec.chaincodes)
+    files: dict[int, str] = {}
+    findings: list[Finding] = []
+    for i, cc in enumerate(chaincodes):
+        if not isinstance(cc.collections, str):
+            continue
+        try:
+            found = collections.read(root, cc.collections)
+        except collections.CollectionsFileProblem as exc:
+            findings.append(_error(f"spec.chaincodes[{i}].collections", exc.message, exc.hint))
+            continue
+        files[i] = cc.collections
+        chaincodes[i] = cc.model_copy(update={"collections": found})
+    if not files:
+        return network, files, findings
+    spec = network.spec.model_copy(update={"chaincodes": chaincodes})
+    return network.model_copy(update={"spec": spec}), files, findings
+
+
+def _chaincodes(net: Network, collection_files: Mapping[int, str]) -> Iterator[Finding]:
     channels = {c.name: c for c in net.spec.channels}
     seen: set[tuple[str, str]] = set()
     for i, cc in enumerate(net.spec.chaincodes):
@@ -295,15 +324,155 @@ def _chaincodes(net: Network) -> Iterator[Finding]:
                 "set 'initRequired: true', or remove initFunction",
             )
         if cc.endorsement is not None:
-            yield from _endorsement(net, path, cc.endorsement, channel.organizations)
+            yield from _endorsement(
+                net, f"{path}.endorsement", cc.endorsement, channel.organizations
+            )
+        if isinstance(cc.collections, list):
+            yield from _collections(
+                net, path, cc.collections, channel.organizations, collection_files.get(i)
+            )
 
 
-def _endorsement(net: Network, path: str, text: str, members: list[str]) -> Iterator[Finding]:
+def _collections(
+    net: Network,
+    path: str,
+    found: list[Collection],
+    members: list[str],
+    file: str | None,
+) -> Iterator[Finding]:
+    """Fabric's rules for a definition's collections (``_lifecycle``'s
+    ``validateCollectionConfigs``) checked before anything is sent: unique names, member
+    policies that are ORs of channel members, ``maxPeerCount >= requiredPeerCount``,
+    enough member peers to disseminate to, and endorsement policies naming channel members.
+    ``file``: where the collections were read from (findings then name it and the entry)."""
+
+    def at(j: int, field: str) -> tuple[str, str]:
+        if file is None:
+            return f"{path}.collections[{j}].{field}", ""
+        return f"{path}.collections", f"in {file} at [{j}].{field}: "
+
+    seen: set[str] = set()
+    member_msps = {org.msp_id for name in members if (org := net.organization(name)) is not None}
+    for j, coll in enumerate(found):
+        where, prefix = at(j, "name")
+        if coll.name in seen:
+            yield _error(
+                where,
+                f"{prefix}collection {coll.name!r} is declared twice",
+                "give every collection of a chaincode its own name",
+            )
+        seen.add(coll.name)
+        where, prefix = at(j, "policy")
+        yield from _member_policy(net, where, prefix, coll, member_msps)
+        yield from _dissemination(net, at(j, "requiredPeerCount"), coll)
+        if coll.max_peer_count < coll.required_peer_count:
+            where, prefix = at(j, "maxPeerCount")
+            yield _error(
+                where,
+                f"{prefix}maxPeerCount ({coll.max_peer_count}) is less than requiredPeerCount "
+                f"({coll.required_peer_count}); Fabric refuses such a collection",
+                f"set maxPeerCount to at least {coll.required_peer_count}",
+            )
+        if coll.endorsement_policy is not None:
+            where, prefix = at(j, "endorsementPolicy")
+            yield from _collection_endorsement(net, where, prefix, coll, members)
+
+
+def _member_policy(
+    net: Network, where: str, prefix: str, coll: Collection, member_msps: set[str]
+) -> Iterator[Finding]:
+    try:
+        gate = policy.parse(coll.policy)
+    except policy.PolicySyntaxError as exc:
+        yield _error(
+            where,
+            f"{prefix}the collection policy does not parse: {exc}",
+            "write it like OR('Org1MSP.member','Org2MSP.member')",
+        )
+        return
+    if not _only_or(gate):
+        yield _error(
+            where,
+            f"{prefix}the collection policy {coll.policy!r} is not an OR of principals; it "
+            "lists which organisations hold the data, so Fabric accepts only OR",
+            "write it like OR('Org1MSP.member','Org2MSP.member')",
+        )
+    known = {org.msp_id for org in net.spec.organizations}
+    for principal in gate.principals():
+        if principal.msp_id not in member_msps:
+            where_else = (
+                "a member of the channel" if principal.msp_id in known else "in the network"
+            )
+            yield _error(
+                where,
+                f"{prefix}the collection policy names {principal.msp_id!r}, which is not "
+                f"{where_else}{did_you_mean(principal.msp_id, member_msps)}",
+                f"use the MSP IDs of the channel members: {', '.join(sorted(member_msps))}",
+            )
+
+
+def _dissemination(net: Network, at: tuple[str, str], coll: Collection) -> Iterator[Finding]:
+    """requiredPeerCount within reach: the endorsing peer must hand the data to that many other
+    peers of the collection's organisations before it endorses."""
+    if coll.required_peer_count == 0:
+        return
+    try:
+        holders = {p.msp_id for p in policy.parse(coll.policy).principals()}
+    except policy.PolicySyntaxError:
+        return
+    peers = sum(len(o.peers) for o in net.spec.organizations if o.msp_id in holders)
+    where, prefix = at
+    if coll.required_peer_count > peers:
+        yield _error(
+            where,
+            f"{prefix}requiredPeerCount is {coll.required_peer_count}, but the organisations "
+            f"of collection {coll.name!r} run {peers} peer(s) in all, so every endorsement "
+            "would fail",
+            f"lower requiredPeerCount to at most {peers} or add peers",
+        )
+    elif coll.required_peer_count > peers - 1:
+        yield _warning(
+            where,
+            f"{prefix}requiredPeerCount is {coll.required_peer_count}: a peer of the "
+            f"organisations of collection {coll.name!r} ({peers} peer(s)) cannot hand its data "
+            "to that many others, so only other organisations' peers can endorse its writes",
+            f"lower requiredPeerCount to {max(peers - 1, 0)} or add peers",
+        )
+
+
+def _only_or(gate: policy.Gate) -> bool:
+    """Whether every gate of the policy is a 1-of (Fabric's ``validateSpOrConcat``)."""
+    return gate.n == 1 and all(
+        _only_or(rule) for rule in gate.rules if isinstance(rule, policy.Gate)
+    )
+
+
+def _collection_endorsement(
+    net: Network, where: str, prefix: str, coll: Collection, members: list[str]
+) -> Iterator[Finding]:
+    given = coll.endorsement_policy
+    assert given is not None
+    if (given.signature_policy is None) == (given.channel_config_policy is None):
+        yield _error(
+            where,
+            f"{prefix}endorsementPolicy needs exactly one of signaturePolicy and "
+            "channelConfigPolicy",
+            "e.g. endorsementPolicy: {signaturePolicy: \"OR('Org1MSP.peer')\"}",
+        )
+        return
+    if given.signature_policy is None:
+        return
+    for finding in _endorsement(net, where, given.signature_policy, members):
+        yield Finding(finding.severity, where, prefix + finding.message, finding.hint)
+
+
+def _endorsement(net: Network, field: str, text: str, members: list[str]) -> Iterator[Finding]:
+    """Findings for the endorsement policy ``text`` of the field at ``field``."""
     try:
         gate = policy.parse(text)
     except policy.PolicySyntaxError as exc:
         yield _error(
-            f"{path}.endorsement",
+            field,
             f"the endorsement policy does not parse: {exc}",
             "write it like AND('Org1MSP.peer','Org2MSP.peer') or "
             "OutOf(2, 'A.peer', 'B.peer', 'C.peer')",
@@ -313,7 +482,7 @@ def _endorsement(net: Network, path: str, text: str, members: list[str]) -> Iter
     for principal in gate.principals():
         if principal.msp_id not in member_msps:
             yield _error(
-                f"{path}.endorsement",
+                field,
                 f"the policy names {principal.msp_id!r}, which is not "
                 f"a member of the channel{did_you_mean(principal.msp_id, member_msps)}",
                 f"use the MSP IDs of the channel members: {', '.join(sorted(member_msps))}",

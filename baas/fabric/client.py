@@ -10,7 +10,7 @@ peers instead (:mod:`baas.fabric.transactions`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -69,26 +69,48 @@ class Contract:
         self.channel = channel
         self.chaincode = chaincode
 
-    def _proposal(self, function: str, args: Sequence[str | bytes]) -> proposals.Proposal:
+    def _proposal(
+        self,
+        function: str,
+        args: Sequence[str | bytes],
+        transient: Mapping[str, bytes] | None = None,
+    ) -> proposals.Proposal:
         return proposals.chaincode_proposal(
             self.identity,
             channel=self.channel,
             chaincode=self.chaincode,
             args=[function.encode(), *_encode(args)],
+            transient=dict(transient or {}),
         )
 
-    def evaluate(self, function: str, *args: str | bytes, target_orgs: Sequence[str] = ()) -> bytes:
-        """The chaincode's answer to a query (nothing is ordered)."""
+    def evaluate(
+        self,
+        function: str,
+        *args: str | bytes,
+        target_orgs: Sequence[str] = (),
+        transient: Mapping[str, bytes] | None = None,
+    ) -> bytes:
+        """The chaincode's answer to a query (nothing is ordered). ``transient``: data the
+        chaincode reads with ``GetTransient`` and that is never written to the ledger (the
+        Gateway then evaluates on its own organisation's peers unless ``target_orgs`` says
+        otherwise)."""
         return gateway.evaluate(
-            self.peer, self._proposal(function, args), target_orgs=list(target_orgs)
+            self.peer, self._proposal(function, args, transient), target_orgs=list(target_orgs)
         )
 
     def submit_async(
-        self, function: str, *args: str | bytes, endorsing_orgs: Sequence[str] = ()
+        self,
+        function: str,
+        *args: str | bytes,
+        endorsing_orgs: Sequence[str] = (),
+        transient: Mapping[str, bytes] | None = None,
     ) -> Submitted:
         """Endorse (by ``endorsing_orgs`` when given, else as the Gateway plans from the
-        chaincode's policy) and hand the transaction to the orderers; does not wait."""
-        proposal = self._proposal(function, args)
+        chaincode's policy) and hand the transaction to the orderers; does not wait.
+        ``transient`` goes to the endorsers only (private data values): the transaction the
+        orderers see leaves it out, and with it and no ``endorsing_orgs`` the Gateway picks
+        endorsers only from the organisations of the collections written."""
+        proposal = self._proposal(function, args, transient)
         envelope = gateway.endorse(
             self.peer, self.identity, proposal, endorsing_orgs=list(endorsing_orgs)
         )
@@ -106,12 +128,15 @@ class Contract:
         *args: str | bytes,
         endorsing_orgs: Sequence[str] = (),
         timeout: float = gateway.TIMEOUT,
+        transient: Mapping[str, bytes] | None = None,
     ) -> Outcome:
         """Endorse, submit and wait for the commit status; returns the outcome whatever the
         validation code (check :attr:`Outcome.valid`). Raises ``FabricError`` when endorsement
-        or submission fails."""
+        or submission fails. ``transient``: as for :meth:`submit_async`."""
         start = time.monotonic()
-        sent = self.submit_async(function, *args, endorsing_orgs=endorsing_orgs)
+        sent = self.submit_async(
+            function, *args, endorsing_orgs=endorsing_orgs, transient=transient
+        )
         status = self.commit_status(sent.tx_id, timeout=timeout)
         return Outcome(sent.tx_id, sent.result, status.code, status.block, time.monotonic() - start)
 

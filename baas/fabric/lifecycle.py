@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fabric_protos.peer import proposal_response_pb2
+from fabric_protos.peer import collection_pb2, proposal_response_pb2
 from fabric_protos.peer.lifecycle import lifecycle_pb2
 
 from baas.fabric import errors, gateway, proposals
@@ -27,7 +27,9 @@ INSTALL_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class Definition:
-    """A chaincode definition as the channel agrees on it (everything but the package)."""
+    """A chaincode definition as the channel agrees on it (everything but the package).
+    ``collections``: its private data collections, a serialised ``CollectionConfigPackage``
+    (:func:`baas.fabric.policies.collection_package`; ``b""``: none)."""
 
     name: str
     version: str
@@ -36,9 +38,12 @@ class Definition:
     init_required: bool
     endorsement_plugin: str = ENDORSEMENT_PLUGIN
     validation_plugin: str = VALIDATION_PLUGIN
+    collections: bytes = b""
 
     def same_terms(self, other: Definition) -> bool:
-        """Equal in everything but the sequence (so no upgrade is needed)."""
+        """Equal in everything but the sequence (so no upgrade is needed). Collections are
+        compared as messages (a package Fabric serialised and the same one built here are
+        the same terms)."""
         return (
             self.name == other.name
             and self.version == other.version
@@ -46,7 +51,12 @@ class Definition:
             and self.init_required == other.init_required
             and self.endorsement_plugin == other.endorsement_plugin
             and self.validation_plugin == other.validation_plugin
+            and _collections(self.collections) == _collections(other.collections)
         )
+
+
+def _collections(package: bytes) -> collection_pb2.CollectionConfigPackage:
+    return collection_pb2.CollectionConfigPackage.FromString(package)
 
 
 def _call(
@@ -99,7 +109,7 @@ def installed(peer: Peer, admin: SigningIdentity) -> dict[str, str]:
 
 
 def _definition_fields(definition: Definition) -> dict[str, object]:
-    return {
+    fields: dict[str, object] = {
         "sequence": definition.sequence,
         "name": definition.name,
         "version": definition.version,
@@ -108,6 +118,9 @@ def _definition_fields(definition: Definition) -> dict[str, object]:
         "validation_parameter": definition.validation_parameter,
         "init_required": definition.init_required,
     }
+    if definition.collections:
+        fields["collections"] = _collections(definition.collections)
+    return fields
 
 
 def approve(
@@ -253,6 +266,7 @@ def _definition(name: str, found: Any) -> Definition:
         init_required=bool(found.init_required),
         endorsement_plugin=found.endorsement_plugin,
         validation_plugin=found.validation_plugin,
+        collections=found.collections.SerializeToString(),
     )
 
 
