@@ -263,6 +263,29 @@ def _copy_orderers(
     return entries
 
 
+def _copy_peers(
+    access: NetworkAccess, out: Path, *, state_dir: Path, report: Report
+) -> list[manifest.OrdererEntry]:
+    """The first peer of each organisation stopped, its data folder copied (ledger, state and
+    private data: a snapshot holds only private data *hashes*, so a network whose every peer is
+    lost needs these for its implicit collections, chaincode approvals included), started."""
+    control = LocalOrderers(state_dir)
+    entries = []
+    for org in access.plan.orgs:
+        if not org.peers:
+            continue
+        node = org.peers[0]
+        report(f"peer {node.fqdn}: stopping to copy its ledger and private data")
+        rel = f"peers/{node.fqdn}"
+        control.stop(node)
+        try:
+            shutil.copytree(control.data_dir(node), out / rel, symlinks=True)
+        finally:
+            control.start(node)
+        entries.append(manifest.OrdererEntry(node.fqdn, rel, {}))
+    return entries
+
+
 def _signer(access: NetworkAccess) -> tuple[manifest.Signer, Any]:
     """The consortium admin: the admin of the plan's first organisation (the one that
     orders, in every example topology); the CA certificate that issued it."""
@@ -303,6 +326,7 @@ def create(request: BackupRequest, *, access: NetworkAccess, report: Report) -> 
     _write(out, "topology.yaml", request.topology_text.encode())
     channels = _snapshot_channels(access, out, state_dir=request.state_dir, report=report)
     copies = _copy_orderers(access, out, state_dir=request.state_dir, report=report)
+    peer_copies = _copy_peers(access, out, state_dir=request.state_dir, report=report)
     private_tree(out)
     files = sorted(p for p in out.rglob("*") if p.is_file())
     entries = [
@@ -320,6 +344,7 @@ def create(request: BackupRequest, *, access: NetworkAccess, report: Report) -> 
         signer=signer,
         channels=channels,
         orderers=copies,
+        peers=peer_copies,
         files=entries,
     )
     manifest.write(out, made, identity)

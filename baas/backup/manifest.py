@@ -101,6 +101,8 @@ class Manifest:
     signer: Signer
     channels: list[ChannelEntry] = field(default_factory=list)
     orderers: list[OrdererEntry] = field(default_factory=list)
+    peers: list[OrdererEntry] = field(default_factory=list)
+    """Peers' data folders (one peer per organisation), copied while stopped."""
     files: list[FileEntry] = field(default_factory=list)
     format: int = FORMAT
 
@@ -120,6 +122,7 @@ class Manifest:
                     "signer": Signer(**data["signer"]),
                     "channels": [ChannelEntry(**c) for c in data["channels"]],
                     "orderers": [OrdererEntry(**o) for o in data["orderers"]],
+                    "peers": [OrdererEntry(**o) for o in data.get("peers", [])],
                     "files": [FileEntry(**f) for f in data["files"]],
                 }
             )

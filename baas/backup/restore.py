@@ -83,17 +83,39 @@ def _decrypt_all(source: Path, made: manifest.Manifest, passphrase: str) -> dict
     }
 
 
-def _target_path(item: manifest.FileEntry, made: manifest.Manifest) -> Path | None:
-    """Where a stored file goes in the network's folder (None: it stays in the backup)."""
+def _target_paths(
+    item: manifest.FileEntry, made: manifest.Manifest, clones: dict[str, list[str]]
+) -> list[Path]:
+    """Where a stored file goes in the network's folder (none: it stays in the backup). A
+    peer's data folder goes to every peer of its organisation (``clones``)."""
     parts = Path(item.path).parts
     if parts[0] == "state":
         rel = Path(*parts[1:])
-        return rel.with_name(rel.name.removesuffix(ENCRYPTED_SUFFIX)) if item.encrypted else rel
-    for orderer in made.orderers:
-        prefix = Path(orderer.folder)
+        name = rel.with_name(rel.name.removesuffix(ENCRYPTED_SUFFIX)) if item.encrypted else rel
+        return [name]
+    for node in [*made.orderers, *made.peers]:
+        prefix = Path(node.folder)
         if Path(item.path).is_relative_to(prefix):
-            return Path("data") / orderer.name / Path(item.path).relative_to(prefix)
-    return None
+            inner = Path(item.path).relative_to(prefix)
+            return [Path("data") / name / inner for name in clones.get(node.name, [node.name])]
+    return []
+
+
+def _clones(made: manifest.Manifest) -> dict[str, list[str]]:
+    """Each backed-up peer → every peer of its organisation, read from the backed-up PKI
+    tree (``state/crypto/peerOrganizations/<domain>/peers/<fqdn>/``)."""
+    by_domain: dict[str, set[str]] = {}
+    for item in made.files:
+        parts = Path(item.path).parts
+        peers = parts[:3] == ("state", "crypto", "peerOrganizations") and parts[4:5] == ("peers",)
+        if peers and len(parts) > 5:
+            by_domain.setdefault(parts[3], set()).add(parts[5])
+    found: dict[str, list[str]] = {}
+    for peer in made.peers:
+        for names in by_domain.values():
+            if peer.name in names:
+                found[peer.name] = sorted(names)
+    return found
 
 
 def _already_restored(folder: Path, digest: str) -> bool:
@@ -119,17 +141,16 @@ def _write_tree(
     source: Path, made: manifest.Manifest, plaintexts: dict[str, bytes], out: Path
 ) -> int:
     written = 0
+    clones = _clones(made)
     for item in made.files:
-        target = _target_path(item, made)
-        if target is None:
-            continue
-        path = out / target
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if item.encrypted:
-            path.write_bytes(plaintexts[item.path])
-        else:
-            shutil.copyfile(source / item.path, path)
-        written += 1
+        for target in _target_paths(item, made, clones):
+            path = out / target
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if item.encrypted:
+                path.write_bytes(plaintexts[item.path])
+            else:
+                shutil.copyfile(source / item.path, path)
+            written += 1
     return written
 
 

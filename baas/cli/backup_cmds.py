@@ -47,7 +47,7 @@ def backup(
     serving while it runs; an earlier backup in DIR is replaced once the new one is complete.
 
     \b
-    Example: BAAS_BACKUP_PASSPHRASE=... baas backup examples/two-orgs.yaml --to /backups/sc
+    Example: baas backup examples/two-orgs.yaml --to /backups/supplychain
     """
     from baas.services import backup as service
 
@@ -87,7 +87,7 @@ def restore(
     identities; blocks committed after the backup are lost, and the report names the heights.
 
     \b
-    Example: BAAS_BACKUP_PASSPHRASE=... baas restore /backups/sc && baas up two-orgs.yaml
+    Example: baas restore /backups/supplychain
     """
     from baas.services import backup as service
 

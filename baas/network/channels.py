@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from baas.fabric import deliver, osnadmin
+from baas.network import catchup
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report, retrying
 from baas.plan import ChannelPlan, NodePlan, Plan
@@ -140,6 +141,9 @@ def ensure_channel(
             report(f"channel {channel.name}: joining {len(new_peers)} peer(s)")
             changes += pool.map(
                 lambda n: _join_peer(access, n, channel.name, block or b""), new_peers
+            )
+            catchup.wait_caught_up(
+                access, new_peers, channel=channel.name, orderer=orderers[0], report=report
             )
     return changes
 
