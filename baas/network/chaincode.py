@@ -3,8 +3,8 @@ member organisation (each with its own admin, on its own peer), committed, initi
 
 The definition baas wants is decided from the plan and what the channel already has
 (:func:`decide`): the committed definition if it has the same terms, else the next sequence —
-so a changed version, ``initRequired`` or endorsement policy upgrades the chaincode, and an
-unchanged one is left alone. :func:`ensure_chaincode` acts on that decision.
+so a changed version, ``initRequired``, endorsement policy or collection set upgrades the
+chaincode, and an unchanged one is left alone. :func:`ensure_chaincode` acts on that decision.
 """
 
 from __future__ import annotations
@@ -64,7 +64,14 @@ def _endorser(org: OrgPlan) -> NodePlan:
 
 
 def wanted(cc: ChaincodePlan, *, sequence: int) -> lifecycle.Definition:
-    """The definition the plan asks for, at ``sequence``."""
+    """The definition the plan asks for, at ``sequence`` (its collections included, so a
+    changed collection set is another definition). Raises ``ValueError`` for a plan whose
+    ``collections:`` file was never read (:attr:`ChaincodePlan.collections_file`)."""
+    if cc.collections_file is not None:
+        raise ValueError(
+            f"chaincode {cc.name}: the collections file {cc.collections_file!r} was not read "
+            "(the topology was loaded without its folder)"
+        )
     return lifecycle.Definition(
         name=cc.name,
         version=cc.version,
@@ -73,6 +80,7 @@ def wanted(cc: ChaincodePlan, *, sequence: int) -> lifecycle.Definition:
             cc.endorsement, is_reference=cc.endorsement_is_default
         ),
         init_required=cc.init_required,
+        collections=policies.collection_package(cc.collections),
     )
 
 
