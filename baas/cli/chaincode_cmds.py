@@ -167,6 +167,13 @@ def deliver(
         help="Its endorsement policy, e.g. AND('Org1MSP.peer','Org2MSP.peer').",
         metavar="POLICY",
     ),
+    collections: Path | None = typer.Option(
+        None,
+        "--collections",
+        help="Its private data collections: a collections_config.json (Fabric's format), "
+        "written relative to the topology file; a changed set is the next sequence.",
+        metavar="FILE",
+    ),
     channel: str | None = typer.Option(
         None,
         "--channel",
@@ -202,12 +209,16 @@ def deliver(
     relative = None
     if path is not None:
         relative = os.path.relpath(path.resolve(), file.resolve().parent)
+    collections_file = None
+    if collections is not None:
+        collections_file = os.path.relpath(collections.resolve(), file.resolve().parent)
     change = ChaincodeChange(
         name=name,
         path=relative,
         image=image,
         version=version,
         endorsement=endorsement,
+        collections=collections_file,
         channel=channel,
         approval=approval,
     )
@@ -329,6 +340,8 @@ def _print_inventory(data: dict[str, Any]) -> None:
             init = ", Init required" if cc["initRequired"] else ""
             say(Text(f"  {cc['name']} {cc['version']} sequence {cc['sequence']}{behind}{init}"))
             say(Text(f"    endorsement {cc['endorsement']}"))
+            for coll in cc.get("collections", []):
+                say(Text(f"    collection {coll['name']} {coll['policy']}"))
             for approval in cc["approvals"]:
                 package = approval["packageId"]
                 shown = "not approved" if package is None else package or "approved, no package"

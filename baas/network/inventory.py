@@ -45,6 +45,9 @@ class Committed:
     init_required: bool
     approvals: tuple[Approval, ...]
     wanted: str | None
+    collections: tuple[dict[str, Any], ...] = ()
+    """Its private data collections as the topology writes them
+    (:func:`baas.fabric.policies.describe_collections`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class Committed:
             "initRequired": self.init_required,
             "wantedVersion": self.wanted,
             "approvals": [a.to_dict() for a in self.approvals],
+            "collections": [dict(c) for c in self.collections],
         }
 
 
@@ -149,6 +153,7 @@ def _channel(access: NetworkAccess, channel: ChannelPlan) -> ChannelChaincodes:
                 init_required=d.init_required,
                 approvals=_approvals(access, channel, d),
                 wanted=wanted.get(d.name),
+                collections=tuple(policies.describe_collections(d.collections)),
             )
             for d in definitions
         )

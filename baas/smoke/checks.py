@@ -15,6 +15,12 @@
 8. ``outsider <channel>`` — a client of an organisation that is not a member is refused.
 9. ``chaincode <name>`` — each application chaincode is committed at the topology's version
    and the sequence baas expects.
+10. ``private data <name>`` — for each chaincode with collections, per collection: a client of
+    a member organisation writes a random value (``PutPrivate(collection, key)``, the value in
+    the transient map under ``value``), reads it back through every member organisation's
+    peers (``GetPrivate(collection, key)``), and a client of a channel member outside the
+    collection is refused it (memberOnlyRead: by a member's peer; otherwise its own peers do
+    not hold it). Skipped, saying so, when the chaincode serves no ``PutPrivate``.
 
 A check that depends on a failed one is skipped, saying which. Target-neutral: the runtime
 supplies node health, the probe deployment and metrics through :class:`SmokeTarget`.
@@ -36,9 +42,17 @@ from baas.fabric.identity import SigningIdentity
 from baas.network import chaincode as chaincode_ensures
 from baas.network.access import NetworkAccess
 from baas.network.channels import consenters, members
-from baas.plan import ChannelPlan, NodePlan, OrgPlan, Plan
+from baas.plan import ChaincodePlan, ChannelPlan, CollectionPlan, NodePlan, OrgPlan, Plan
 from baas.smoke.probe import EVENT, is_probe
-from baas.smoke.report import CheckFailed, CheckResult, OnCheck, run_check, skipped
+from baas.smoke.report import (
+    CheckFailed,
+    CheckResult,
+    CheckSkipped,
+    OnCheck,
+    run_check,
+    skipped,
+)
+from topology import policy
 from topology.names import PROBE_CHAINCODE
 
 HEIGHT_WAIT = 15.0
@@ -336,6 +350,134 @@ def chaincode_committed(access: NetworkAccess, name: str, channel: str) -> str:
     return f"version {current.version}, sequence {current.sequence} on {channel}"
 
 
+# ------------------------------------------------------------------------------ 10
+
+PRIVATE_VALUE = "value"
+"""The transient map key ``PutPrivate`` reads the value from."""
+_NO_FUNCTION = re.compile(r"does not exist|not found|unknown function|no such function", re.I)
+
+
+def holders(plan: Plan, cc: ChaincodePlan, collection: CollectionPlan) -> list[OrgPlan]:
+    """The channel members ``collection``'s policy names (in channel order). Pure."""
+    named = {p.msp_id for p in policy.parse(collection.policy).principals()}
+    channel = next(c for c in plan.channels if c.name == cc.channel)
+    return [org for org in _orgs(plan, channel) if org.msp_id in named]
+
+
+def private_data(access: NetworkAccess, cc: ChaincodePlan) -> str:
+    """Check 10 for ``cc`` (see the module docstring); raises :class:`CheckSkipped` when the
+    chaincode has no ``PutPrivate``."""
+    plan = access.plan
+    channel = next(c for c in plan.channels if c.name == cc.channel)
+    said = []
+    for collection in cc.collections:
+        said.append(_private_collection(access, cc, channel, collection))
+    return "; ".join(said)
+
+
+def _private_collection(
+    access: NetworkAccess, cc: ChaincodePlan, channel: ChannelPlan, collection: CollectionPlan
+) -> str:
+    plan = access.plan
+    members = holders(plan, cc, collection)
+    writer = members[0]
+    name, identity = _client(access, writer)
+    contract = Contract(
+        access.peer(writer.anchor_peers[0]), identity, channel=cc.channel, chaincode=cc.name
+    )
+    key = f"smoke-{secrets.token_hex(6)}"
+    value = secrets.token_hex(8)
+    try:
+        outcome = contract.submit(
+            "PutPrivate", collection.name, key, transient={PRIVATE_VALUE: value.encode()}
+        )
+    except BaasError as exc:
+        if "PutPrivate" in exc.message and _NO_FUNCTION.search(exc.message):
+            raise CheckSkipped(
+                f"{cc.name} serves no PutPrivate(collection, key) (the value in the transient "
+                f"map under {PRIVATE_VALUE!r}) and GetPrivate(collection, key), which this "
+                "check calls"
+            ) from None
+        raise CheckFailed(
+            f"{name} ({writer.msp_id}) could not write to collection {collection.name}: "
+            f"{exc.message}",
+            hint="a write endorsed only by the collection's members needs a policy they can "
+            "satisfy: give the collection an endorsementPolicy such as "
+            f"{{signaturePolicy: \"OR('{writer.msp_id}.peer')\"}}",
+        ) from None
+    if not outcome.valid:
+        raise CheckFailed(
+            f"the private write {outcome.tx_id[:12]}… to {collection.name} was committed as "
+            f"{outcome.code}",
+            hint="ENDORSEMENT_POLICY_FAILURE: the collection's endorsementPolicy (or the "
+            "chaincode's) needs organisations that did not endorse",
+        )
+
+    def unread(org: OrgPlan) -> str | None:
+        _, reader = _client(access, org)
+        node = org.anchor_peers[0]
+        try:
+            got = Contract(
+                access.peer(node), reader, channel=cc.channel, chaincode=cc.name
+            ).evaluate("GetPrivate", collection.name, key, target_orgs=[org.msp_id])
+        except BaasError as exc:
+            return f"{org.msp_id}: {exc.message}"
+        return None if got.decode() == value else f"{org.msp_id}: read {got!r}"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        problems = [
+            p for p in pool.map(lambda o: _wait(lambda: unread(o), timeout=READ_WAIT), members) if p
+        ]
+    if problems:
+        raise CheckFailed(
+            f"the private value in {collection.name} is not readable by its members:\n"
+            + "\n".join(problems),
+            hint="members' peers receive private data by gossip: check the anchors and "
+            "`baas logs FILE PEER`",
+        )
+    said = (
+        f"{collection.name}: written by {name} in block {outcome.block}, read back by "
+        f"{', '.join(o.msp_id for o in members)}"
+    )
+    others = [org for org in _orgs(plan, channel) if org not in members]
+    if not others:
+        return f"{said}; every channel member is a member (no outsider to refuse)"
+    return f"{said}; {_outsider_refused(access, cc, collection, writer, others[0], key, value)}"
+
+
+def _outsider_refused(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    collection: CollectionPlan,
+    member: OrgPlan,
+    outsider: OrgPlan,
+    key: str,
+    value: str,
+) -> str:
+    """A client of ``outsider`` (a channel member outside ``collection``) does not get the
+    value: with memberOnlyRead a member's peer refuses it; otherwise its own organisation's
+    peers do not hold it."""
+    name, identity = _client(access, outsider)
+    if collection.member_only_read:
+        node, target = member.anchor_peers[0], member.msp_id
+    else:
+        node, target = outsider.anchor_peers[0], outsider.msp_id
+    try:
+        got = Contract(access.peer(node), identity, channel=cc.channel, chaincode=cc.name).evaluate(
+            "GetPrivate", collection.name, key, target_orgs=[target]
+        )
+    except BaasError as exc:
+        reason = exc.message.split(": ", 2)[-1]
+        return f"{name} ({outsider.msp_id}) refused by {target}: {reason[:160]}"
+    if got.decode() == value:
+        raise CheckFailed(
+            f"{name} ({outsider.msp_id}, not a member of {collection.name}) read the private "
+            f"value through {node.fqdn}",
+            hint="set memberOnlyRead: true on the collection, or check its policy",
+        )
+    return f"{name} ({outsider.msp_id}) not served by {target}"
+
+
 # ------------------------------------------------------------------------------ running
 
 
@@ -367,10 +509,21 @@ def run_checks(
     for cc in plan.chaincodes:
         if is_probe(cc):
             continue
-        record(
+        defined = record(
             run_check(
                 f"chaincode {cc.name}",
                 lambda cc=cc: chaincode_committed(access, cc.name, cc.channel),  # type: ignore[misc]
+            )
+        )
+        if not cc.collections:
+            continue
+        if not defined.passed:
+            record(skipped(f"private data {cc.name}", f"chaincode {cc.name} is not as wanted"))
+            continue
+        record(
+            run_check(
+                f"private data {cc.name}",
+                lambda cc=cc: private_data(access, cc),  # type: ignore[misc]
             )
         )
     return results

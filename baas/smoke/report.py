@@ -122,12 +122,24 @@ class CheckFailed(Exception):
         self.hint = hint
 
 
+class CheckSkipped(Exception):
+    """Raised inside a check body that finds it does not apply: the check is skipped with
+    this reason (no failure)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def run_check(name: str, body: Callable[[], str]) -> CheckResult:
     """Time ``body``; its return value is the pass message. :class:`CheckFailed` and baas errors
-    (Fabric's refusals included) give a failed result; anything else propagates."""
+    (Fabric's refusals included) give a failed result, :class:`CheckSkipped` a skipped one;
+    anything else propagates."""
     started = time.monotonic()
     try:
         message = body()
+    except CheckSkipped as exc:
+        return skipped(name, exc.reason)
     except (CheckFailed, BaasError) as exc:
         return CheckResult(name, "failed", time.monotonic() - started, exc.message, exc.hint)
     return CheckResult(name, "passed", time.monotonic() - started, message)

@@ -14,11 +14,12 @@ const assert = require('node:assert/strict');
 const { Contract } = require('fabric-contract-api');
 const { AssetTransfer, contracts } = require('..');
 const { canonicalJson } = require('../lib/canonicalJson');
-const { SEED } = require('../lib/assetTransfer');
+const { SEED, PRIVATE_VALUE } = require('../lib/assetTransfer');
 
 class MemoryLedger {
     constructor() {
         this.state = new Map();
+        this.private = new Map(); // "<collection>\u0000<key>" -> Buffer
     }
 
     keys() {
@@ -32,10 +33,32 @@ class MemoryLedger {
 }
 
 class MemoryStub {
-    constructor(ledger) {
+    constructor(ledger, transient = new Map()) {
         this.ledger = ledger;
+        this.transient = transient;
         this.writes = new Map(); // key -> Buffer, or null for a delete
+        this.privateWrites = new Map(); // "<collection>\u0000<key>" -> Buffer
         this.openIterators = 0;
+    }
+
+    getTransient() {
+        return this.transient;
+    }
+
+    async getPrivateData(collection, key) {
+        requireKey(collection);
+        requireKey(key);
+        const value = this.ledger.private.get(`${collection}\u0000${key}`);
+        return value === undefined ? Buffer.alloc(0) : Buffer.from(value);
+    }
+
+    async putPrivateData(collection, key, value) {
+        requireKey(collection);
+        requireKey(key);
+        if (!(value instanceof Uint8Array)) {
+            throw new TypeError(`putPrivateData(${key}) needs a Buffer/Uint8Array, got ${typeof value}`);
+        }
+        this.privateWrites.set(`${collection}\u0000${key}`, Buffer.from(value));
     }
 
     async getState(key) {
@@ -88,6 +111,9 @@ class MemoryStub {
 
     /** Applies this transaction's writes to the ledger. */
     commit() {
+        for (const [key, value] of this.privateWrites) {
+            this.ledger.private.set(key, value);
+        }
         for (const [key, value] of this.writes) {
             if (value === null) {
                 this.ledger.state.delete(key);
@@ -109,8 +135,13 @@ function requireKey(key) {
  * Returns { result, writes } where writes maps key -> stored text (null for a delete).
  */
 async function invoke(ledger, name, ...args) {
+    return invokeWith(ledger, new Map(), name, ...args);
+}
+
+/** As invoke, with a transient map (name -> Buffer) the transaction can read. */
+async function invokeWith(ledger, transient, name, ...args) {
     const contract = new AssetTransfer();
-    const stub = new MemoryStub(ledger);
+    const stub = new MemoryStub(ledger, transient);
     const ctx = { stub };
     const result = await contract[name](ctx, ...args);
     assert.equal(stub.openIterators, 0, `${name} left an iterator open`);
@@ -135,7 +166,9 @@ const TRANSACTIONS = [
     'CreateAsset',
     'DeleteAsset',
     'GetAllAssets',
+    'GetPrivate',
     'InitLedger',
+    'PutPrivate',
     'ReadAsset',
     'TransferAsset',
     'UpdateAsset',
@@ -305,4 +338,26 @@ test('two peers running the same transactions write byte-identical values', asyn
         const text = peers[0].raw(key);
         assert.equal(text, canonicalJson(JSON.parse(text)), `${key} is not stored canonically`);
     }
+});
+
+test('PutPrivate stores the transient value in the collection only, and GetPrivate reads it', async () => {
+    const ledger = new MemoryLedger();
+    const transient = new Map([[PRIVATE_VALUE, Buffer.from('secret 42')]]);
+    const { result, writes } = await invokeWith(ledger, transient, 'PutPrivate', 'org1Private', 'k1');
+    assert.equal(result, undefined);
+    assert.deepEqual(writes, {}, 'nothing is written to the public state');
+    assert.equal((await invoke(ledger, 'GetPrivate', 'org1Private', 'k1')).result, 'secret 42');
+    await assert.rejects(invoke(ledger, 'GetPrivate', 'other', 'k1'), /no private value k1 in collection other/);
+});
+
+test('PutPrivate refuses a missing transient value and bad names; GetPrivate names a missing key', async () => {
+    const ledger = new MemoryLedger();
+    await assert.rejects(invoke(ledger, 'PutPrivate', 'c', 'k'), /transient map under 'value'/);
+    const empty = new Map([[PRIVATE_VALUE, Buffer.alloc(0)]]);
+    await assert.rejects(invokeWith(ledger, empty, 'PutPrivate', 'c', 'k'), /transient map/);
+    const value = new Map([[PRIVATE_VALUE, Buffer.from('v')]]);
+    await assert.rejects(invokeWith(ledger, value, 'PutPrivate', '', 'k'), /collection must be a non-empty string/);
+    await assert.rejects(invokeWith(ledger, value, 'PutPrivate', 'c', ''), /asset ID must be a non-empty string/);
+    await assert.rejects(invoke(ledger, 'GetPrivate', 'c', 'nope'), /no private value nope in collection c/);
+    assert.equal(ledger.private.size, 0);
 });
