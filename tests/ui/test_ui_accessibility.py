@@ -1,8 +1,9 @@
 """axe-core (the npm package in ui/'s lockfile, installed by ``scripts/build-ui.sh``) finds no
 serious or critical accessibility violation on any screen of the console: sign in, the
-networks list, a network's detail with a node selected, a deployment, the 403 state and an
-unknown path. axe runs through Playwright's evaluate (the DevTools protocol), so the page's
-Content-Security-Policy stays as served."""
+networks list, a network's detail with a node selected, a deployment, certificates after a
+renew, chaincodes, a smoke report, the audit log, the 403 state and an unknown path. axe runs
+through Playwright's evaluate (the DevTools protocol), so the page's Content-Security-Policy
+stays as served."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 from tests.api.support import two_orgs
 from tests.ui.conftest import ConsoleServer, Page
 from tests.ui.test_ui_console import REFUSED_LOAD, create, sign_in
+from tests.ui.test_ui_screens import with_crypto
 
 pytestmark = pytest.mark.ui
 
@@ -66,6 +68,26 @@ def test_every_screen_passes_axe(page: Page, console: ConsoleServer, axe_source:
     expect(page.page).to_have_url(re.compile(r"/deployments/dep_"))
     expect(page.page.get_by_test_id("job-state")).to_contain_text("failed")
     seen["deployment"] = violations(page, axe_source)
+
+    crypto = with_crypto(console)
+    page.page.goto(f"/networks/{crypto}/certificates")
+    page.page.get_by_role("button", name="Renew peer0.org1.example.com").first.click()
+    expect(page.page.get_by_test_id("restart-plan")).to_contain_text("peer0.org1.example.com")
+    seen["certificates"] = violations(page, axe_source)
+
+    page.page.goto(f"/networks/{name}/chaincodes")
+    expect(page.page.get_by_test_id("chaincodes-not-running")).to_be_visible()
+    expect(page.page.locator('[data-testid="deliveries"]').first).to_contain_text("No delivery")
+    seen["chaincodes"] = violations(page, axe_source)
+
+    page.page.goto(f"/networks/{name}/smoke")
+    page.page.get_by_role("button", name="Run smoke").click()
+    expect(page.page.get_by_test_id("checks")).to_be_visible()
+    seen["smoke"] = violations(page, axe_source)
+
+    page.page.goto("/audit")
+    expect(page.page.get_by_test_id("audit")).to_contain_text("POST")
+    seen["audit log"] = violations(page, axe_source)
 
     page.page.goto("/no/such/screen")
     expect(page.page).to_have_title("Page not found · baas console")

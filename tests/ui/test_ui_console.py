@@ -228,9 +228,17 @@ def test_a_deployment_started_in_the_console_shows_its_outcome(
 
 
 def test_a_viewer_may_not_deploy(page: Page, console: ConsoleServer) -> None:
+    """A viewer is shown no Deploy button (its role may not, says ``/whoami``); a deployer
+    scoped to org1 is, and its up of a network never deployed (which org2 must sign too) is
+    refused with the API's reason."""
     page.log.expect(REFUSED_LOAD)
     name = create(console, two_orgs("ui-viewer"))
     sign_in(page, console.tokens.viewer, at=f"/networks/{name}")
+    expect(page.page.get_by_test_id("whoami")).to_have_attribute("data-role", "viewer")
+    expect(page.page.get_by_test_id("not-deployed")).to_contain_text("A token whose role may")
+    expect(page.page.get_by_role("button", name="Deploy (up)")).to_have_count(0)
+    page.page.get_by_role("button", name="Sign out").click()
+    sign_in(page, console.tokens.deployer1, at=f"/networks/{name}")
     page.page.get_by_role("button", name="Deploy (up)").click()
     expect(page.page.get_by_test_id("start-error")).to_contain_text(
         "Your token's role does not allow starting an up"

@@ -14,6 +14,16 @@ describe('match', () => {
     expect(match('/nothing/here')).toEqual({ screen: 'notfound', path: '/nothing/here' });
   });
 
+  it('maps the screens of a network and the audit log', () => {
+    expect(match('/networks/a/certificates')).toEqual({ screen: 'certificates', network: 'a' });
+    expect(match('/networks/a/chaincodes')).toEqual({ screen: 'chaincodes', network: 'a' });
+    expect(match('/networks/a/smoke')).toEqual({ screen: 'smoke', network: 'a' });
+    expect(match('/networks/a/other')).toEqual({ screen: 'notfound', path: '/networks/a/other' });
+    expect(match('/audit')).toEqual({ screen: 'audit', before: null });
+    expect(match('/audit', '?before=42')).toEqual({ screen: 'audit', before: 42 });
+    expect(match('/audit', '?before=x')).toEqual({ screen: 'audit', before: null });
+  });
+
   it('keeps a sign-in next path only when it is a path of this console', () => {
     expect(match('/signin', '?next=%2Fnetworks%2Fx')).toEqual({ screen: 'signin', next: '/networks/x' });
     expect(match('/signin', '?next=https://elsewhere.example')).toEqual({ screen: 'signin', next: '/networks' });

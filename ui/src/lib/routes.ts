@@ -5,6 +5,10 @@ export type Route =
   | { screen: 'networks' }
   | { screen: 'network'; name: string }
   | { screen: 'deployment'; network: string; id: string }
+  | { screen: 'certificates'; network: string }
+  | { screen: 'chaincodes'; network: string }
+  | { screen: 'smoke'; network: string }
+  | { screen: 'audit'; before: number | null }
   | { screen: 'notfound'; path: string };
 
 /** The route of a URL path and query (`/networks/x`, `?next=…`). */
@@ -20,6 +24,16 @@ export function match(path: string, search = ''): Route {
   }
   if (parts[0] === 'networks' && parts.length === 2) {
     return { screen: 'network', name: parts[1] ?? '' };
+  }
+  if (parts.length === 1 && parts[0] === 'audit') {
+    const before = Number(new URLSearchParams(search).get('before'));
+    return { screen: 'audit', before: Number.isInteger(before) && before > 0 ? before : null };
+  }
+  if (parts[0] === 'networks' && parts.length === 3) {
+    const sub = parts[2];
+    if (sub === 'certificates' || sub === 'chaincodes' || sub === 'smoke') {
+      return { screen: sub, network: parts[1] ?? '' };
+    }
   }
   if (parts[0] === 'networks' && parts.length === 4 && parts[2] === 'deployments') {
     return { screen: 'deployment', network: parts[1] ?? '', id: parts[3] ?? '' };
