@@ -302,9 +302,13 @@ def ensure_chaincode(
     packages: Mapping[str, Package],
     report: Report,
     on_defined: OnDefined | None = None,
+    before_commit: OnDefined | None = None,
 ) -> list[Change]:
     """Install, approve, commit and (when required) initialise ``cc``; ``packages`` maps each
-    member organisation's name to its own package. Returns what changed. ``on_defined(cc)``
+    member organisation's name to its own package. Returns what changed. ``before_commit(cc)``
+    runs just before a commit (never when nothing is committed): a runtime that started the
+    new version's servers beside the running ones waits there until they answer, so the
+    peers find them the moment the definition switches. ``on_defined(cc)``
     runs once the wanted definition is committed on every member peer (at once when it already
     was), before Init: a runtime that kept the previous servers serving until then switches
     them there, so that a failure before the commit leaves the previous version in use.
@@ -337,6 +341,8 @@ def ensure_chaincode(
         return [*changes, Change("awaiting", cc.name, detail)]
     endorsers = [access.peer(_endorser(org)) for org in orgs]
     _wait_ready_everywhere(access, cc, orgs, definition, approved=approvals.approved)
+    if before_commit is not None:
+        before_commit(cc)
     lifecycle.commit(
         endorsers,
         access.admin(_submitter(access, cc, orgs)),

@@ -138,16 +138,22 @@ def ensure_chaincodes(
     *,
     report: Report,
     on_defined: chaincode_ensures.OnDefined | None = None,
+    before_commit: chaincode_ensures.OnDefined | None = None,
 ) -> list[Change]:
     """Every chaincode of ``access.plan`` defined on its channel; ``packages`` maps
     ``(organisation name, chaincode name)`` to that organisation's package of the chaincode,
-    for every organisation that serves it. ``on_defined`` as in
+    for every organisation that serves it. ``on_defined`` and ``before_commit`` as in
     :func:`baas.network.chaincode.ensure_chaincode`."""
     changes: list[Change] = []
     for cc in access.plan.chaincodes:
         own = {org: pkg for (org, name), pkg in packages.items() if name == cc.name}
         changes += chaincode_ensures.ensure_chaincode(
-            access, cc, packages=own, report=report, on_defined=on_defined
+            access,
+            cc,
+            packages=own,
+            report=report,
+            on_defined=on_defined,
+            before_commit=before_commit,
         )
     return changes
 

@@ -52,9 +52,17 @@ _WHAT = {
 # ------------------------------------------------------------------------------ keys
 
 
-def chaincode_key(org: str, channel: str, chaincode: str) -> str:
-    """Key of a chaincode server in ``ports.json``: ``<org>/<channel>/<chaincode>``."""
-    return f"{org}/{channel}/{chaincode}"
+def chaincode_key(org: str, channel: str, chaincode: str, version: str) -> str:
+    """Key of a chaincode server in ``ports.json``: ``<org>/<channel>/<chaincode>@<version>``.
+    Each version has its own port (and so its own package, whose connection.json dials it):
+    a new version's servers start beside the running ones, which keep serving until the new
+    definition is committed, and a rollback finds its version's package where it was."""
+    return f"{org}/{channel}/{chaincode}@{version}"
+
+
+def _chaincode_of(key: str) -> str:
+    """``<org>/<channel>/<chaincode>`` of a :func:`chaincode_key` (any version)."""
+    return key.split("@", 1)[0]
 
 
 def node_listeners(node: NodePlan) -> tuple[str, ...]:
@@ -86,8 +94,9 @@ class Listener:
     def describe(self) -> str:
         """``port 27051 (peer0.org1.example.com peer)``."""
         if self.what == "chaincode":
-            org, channel, name = self.owner.split("/", 2)
-            return f"port {self.port} (chaincode {name} of {org} on channel {channel})"
+            org, channel, name = _chaincode_of(self.owner).split("/", 2)
+            version = self.owner.partition("@")[2]
+            return f"port {self.port} (chaincode {name} {version} of {org} on channel {channel})"
         return f"port {self.port} ({self.owner} {_WHAT.get(self.what, self.what)})"
 
 
@@ -144,7 +153,7 @@ class LocalAddresses:
         return self._at(node, "operations")
 
     def chaincode(self, org: OrgPlan, chaincode: ChaincodePlan) -> Endpoint:
-        key = chaincode_key(org.name, chaincode.channel, chaincode.name)
+        key = chaincode_key(org.name, chaincode.channel, chaincode.name, chaincode.version)
         try:
             return Endpoint(self.host, self.chaincodes[key])
         except KeyError:
@@ -156,7 +165,8 @@ class LocalAddresses:
 
     def has_chaincode(self, org: OrgPlan, chaincode: ChaincodePlan) -> bool:
         """True when the table has a port for ``org``'s server of ``chaincode``."""
-        return chaincode_key(org.name, chaincode.channel, chaincode.name) in self.chaincodes
+        key = chaincode_key(org.name, chaincode.channel, chaincode.name, chaincode.version)
+        return key in self.chaincodes
 
     def listeners(self, plan: Plan) -> list[Listener]:
         """Every port of ``plan``'s nodes and chaincode servers, in plan order."""
@@ -167,7 +177,7 @@ class LocalAddresses:
             for what in node_listeners(node)
         ]
         for org, cc in chaincode_servers(plan):
-            key = chaincode_key(org.name, cc.channel, cc.name)
+            key = chaincode_key(org.name, cc.channel, cc.name, cc.version)
             found.append(Listener(key, "chaincode", self.chaincode(org, cc).port))
         return found
 
@@ -201,7 +211,7 @@ def _wanted(plan: Plan) -> Iterator[tuple[str, str | None]]:
             for what in node_listeners(node):
                 yield node.fqdn, what
     for org, cc in chaincode_servers(plan):
-        yield chaincode_key(org.name, cc.channel, cc.name), None
+        yield chaincode_key(org.name, cc.channel, cc.name, cc.version), None
 
 
 def allocate(
@@ -214,8 +224,12 @@ def allocate(
     """The port table for ``plan``: every entry of ``existing`` the plan still has, kept as
     is; a new port for each missing one — the first port from :func:`base_port` upwards
     (wrapping inside :data:`PORT_RANGE`) not used in the table, not in ``reserved`` and for
-    which ``is_free`` says yes. Entries the plan no longer has are dropped. Deterministic for
-    the same inputs; :class:`OperationError` when the range is exhausted.
+    which ``is_free`` says yes. Entries the plan no longer has are dropped, except the ports of
+    other versions of a chaincode server the plan still has (the previous version serves on
+    its port until the new definition is committed; a rollback reuses it). Entries of the
+    unversioned format of earlier baas releases are dropped (their servers restart on a
+    versioned port). Deterministic for the same inputs; :class:`OperationError` when the
+    range is exhausted.
     """
     nodes: dict[str, dict[str, int]] = {}
     chaincodes: dict[str, int] = {}
@@ -232,6 +246,10 @@ def allocate(
                 nodes.setdefault(owner, {})[what] = port
                 continue
         pending.append((owner, what))
+    served = {_chaincode_of(key) for key, what in _wanted(plan) if what is None}
+    for key, port in existing.chaincodes.items():  # earlier versions of served chaincodes
+        if key not in chaincodes and "@" in key and _chaincode_of(key) in served:
+            chaincodes[key] = port
     taken = {p for ports in nodes.values() for p in ports.values()} | set(chaincodes.values())
     candidates = _candidates(base_port(plan.network))
     for owner, what in pending:

@@ -20,6 +20,7 @@ State lives in ``$BAAS_HOME/networks/<name>/``.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import time
@@ -155,8 +156,32 @@ def configtx_yaml(
 
 
 def chaincode_program(org: OrgPlan, cc: ChaincodePlan) -> str:
-    """supervisord program name of ``org``'s server of ``cc``."""
-    return f"cc-{org.name}-{cc.channel}-{cc.name}".replace(".", "_")
+    """supervisord program name of ``org``'s server of ``cc`` at its version
+    (``cc-<org>-<channel>-<name>-v<version>``, characters supervisord refuses as ``_``): each
+    version is a program of its own, so the next one starts beside it."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{_program_prefix(org, cc)}{cc.version}")
+
+
+def _program_prefix(org: OrgPlan, cc: ChaincodePlan) -> str:
+    """What every version's :func:`chaincode_program` of ``org``'s server of ``cc`` starts
+    with."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"cc-{org.name}-{cc.channel}-{cc.name}-v")
+
+
+def _previous_versions(
+    plan: Plan, existing: list[str], *, wanted: set[str]
+) -> dict[tuple[str, str], list[str]]:
+    """Per (organisation, chaincode) of the plan, the programs in ``existing`` that serve
+    another version of it: they keep serving until the plan's version is defined. Programs
+    in ``wanted`` (the plan's own servers: a chaincode whose name extends another's, say
+    ``basic-v2`` beside ``basic``, shares its prefix) are never among them."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for org, cc in _served(plan):
+        prefix = _program_prefix(org, cc)
+        others = [n for n in existing if n.startswith(prefix) and n not in wanted]
+        if others:
+            found[(org.name, cc.name)] = others
+    return found
 
 
 def _served(plan: Plan) -> list[tuple[OrgPlan, ChaincodePlan]]:
@@ -292,15 +317,31 @@ def _ensure_chaincodes(
     )
     supervisor = Supervisor(state_dir)
     held = set(supervisor.pending(specs, scope="chaincode"))
+    previous = _previous_versions(
+        plan, supervisor.existing(scope="chaincode"), wanted={spec.name for spec in specs}
+    )
+    held |= {name for names in previous.values() for name in names}
 
     def apply() -> None:
         changes = supervisor.ensure_programs(specs, scope="chaincode", hold=held)
         step.add([f"{c.action} chaincode server {c.name}" for c in changes])
 
+    def listening(cc: ChaincodePlan) -> None:
+        """The plan's servers of ``cc`` answer (before its commit: the new version's servers
+        started beside the running ones)."""
+        for org, c in _served(plan):
+            if c == cc:
+                watch = chaincode_servers.ServerWatch(state_dir, chaincode_program(org, c))
+                _wait_listening(
+                    str(addresses.chaincode(org, c)), timeout=CHAINCODE_TIMEOUT, watch=watch
+                )
+
     def serve(cc: ChaincodePlan) -> None:
-        released = held & {chaincode_program(org, c) for org, c in _served(plan) if c == cc}
-        if released:
-            held.difference_update(released)
+        mine = [(org, c) for org, c in _served(plan) if c == cc]
+        released = held & {chaincode_program(org, c) for org, c in mine}
+        retired = {name for org, c in mine for name in previous.get((org.name, c.name), [])}
+        if released or retired & held:
+            held.difference_update(released | retired)
             apply()
         if cc.name != PROBE_CHAINCODE:  # the version now defined: what a rollback returns to
             releases.keep(
@@ -313,7 +354,11 @@ def _ensure_chaincodes(
     apply()
     # A chaincode still awaiting approvals (``approval: manual``) never reaches serve(): its
     # held servers keep serving the committed definition until a later run commits the new one.
-    step.add(converge.ensure_chaincodes(access, packages, report=report, on_defined=serve))
+    step.add(
+        converge.ensure_chaincodes(
+            access, packages, report=report, on_defined=serve, before_commit=listening
+        )
+    )
     for org, cc in _served(plan):
         watch = chaincode_servers.ServerWatch(state_dir, chaincode_program(org, cc))
         _wait_listening(str(addresses.chaincode(org, cc)), timeout=CHAINCODE_TIMEOUT, watch=watch)

@@ -461,8 +461,10 @@ class Supervisor:
         (``reloadConfig``): added programs are added (and start), changed ones are stopped,
         replaced and started, removed ones stopped and removed; programs that are stopped,
         exited or FATAL are started. Programs of other scopes are left alone. Programs named
-        in ``hold`` that already have an include file keep it for now (a later call without
-        them applies their change: rolling restarts, see :meth:`pending`). Raises
+        in ``hold`` that already have an include file keep it for now, whether ``specs``
+        changes them or leaves them out (a later call without them applies their change or
+        removal: rolling restarts, see :meth:`pending`, and an old server that keeps serving
+        beside its successor until the switch, see :meth:`existing`). Raises
         :class:`UsageError` for duplicate names or a name used by another scope.
         """
         if not _NAME.match(scope):
@@ -478,7 +480,7 @@ class Supervisor:
                 spec.cwd.mkdir(parents=True, exist_ok=True)
                 spec.log_file.parent.mkdir(parents=True, exist_ok=True)
             for path in directory.glob("*.conf"):
-                if path.stem not in desired:
+                if path.stem not in desired and path.stem not in hold:
                     path.unlink()
             for name, text in desired.items():
                 if name in hold and (directory / f"{name}.conf").is_file():
@@ -488,6 +490,10 @@ class Supervisor:
                 return []  # nothing to run and nothing running: no daemon needed
             fresh = self._ensure_daemon()
             return self._apply(desired, fresh=fresh)
+
+    def existing(self, *, scope: str = "default") -> list[str]:
+        """Names of the programs ``scope`` has an include file for (sorted). Reads only."""
+        return sorted(path.stem for path in self.programs_dir(scope).glob("*.conf"))
 
     def pending(self, specs: Sequence[ProgramSpec], *, scope: str = "default") -> list[str]:
         """Names of the ``specs`` (in their order) whose program exists in ``scope`` with

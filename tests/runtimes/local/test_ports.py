@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 from collections.abc import Iterator
@@ -88,10 +89,37 @@ def test_every_listener_gets_a_distinct_port_in_range(state: Path) -> None:
     assert table.peer(peer0).host == "127.0.0.1"
 
 
+def test_each_version_has_its_own_port_and_earlier_ones_are_kept(state: Path) -> None:
+    """1.1 gets new ports beside 1.0's (the previous servers serve on theirs until the
+    switch; a rollback finds them again); a chaincode gone from the plan loses every
+    version's port; a key of the unversioned format is dropped."""
+    plan = make_plan()
+    first = ensure_ports(plan, state).addresses
+    org1 = plan.org("org1")
+    old = first.chaincode(org1, plan.chaincodes[0])
+    upgraded = dataclasses.replace(
+        plan, chaincodes=(dataclasses.replace(plan.chaincodes[0], version="1.1"),)
+    )
+    second = ensure_ports(upgraded, state).addresses
+    assert second.chaincode(org1, upgraded.chaincodes[0]) != old
+    assert second.chaincodes["org1/ch/basic@1.0"] == old.port
+    back = ensure_ports(plan, state).addresses
+    assert back.chaincode(org1, plan.chaincodes[0]) == old
+    assert "org1/ch/basic@1.1" in back.chaincodes
+    gone = ensure_ports(dataclasses.replace(plan, chaincodes=()), state).addresses
+    assert gone.chaincodes == {}
+    legacy = dataclasses.replace(back, chaincodes={**back.chaincodes, "org1/ch/basic": 20999})
+    kept = allocate(plan, legacy)
+    assert "org1/ch/basic" not in kept.chaincodes
+
+
 def test_chaincode_servers_per_member_org_with_peers(state: Path) -> None:
     plan = make_plan()
     table = ensure_ports(plan, state).addresses
-    assert set(table.chaincodes) == {chaincode_key("org1", "ch", "basic"), "org2/ch/basic"}
+    assert set(table.chaincodes) == {
+        chaincode_key("org1", "ch", "basic", "1.0"),
+        "org2/ch/basic@1.0",
+    }
     cc = plan.chaincodes[0]
     assert table.chaincode(plan.org("org1"), cc) != table.chaincode(plan.org("org2"), cc)
     assert table.has_chaincode(plan.org("org1"), cc)
@@ -191,10 +219,10 @@ def test_check_free_names_chaincode_servers(state: Path, listener: socket.socket
     table = ensure_ports(plan, state).addresses
     held = listener.getsockname()[1]
     table = LocalAddresses(
-        nodes=table.nodes, chaincodes={**table.chaincodes, "org2/ch/basic": held}
+        nodes=table.nodes, chaincodes={**table.chaincodes, "org2/ch/basic@1.0": held}
     )
     with pytest.raises(
-        OperationError, match=f"port {held} \\(chaincode basic of org2 on channel ch\\)"
+        OperationError, match=f"port {held} \\(chaincode basic 1.0 of org2 on channel ch\\)"
     ):
         check_free(table, plan)
 
