@@ -16,6 +16,7 @@ if ! .venv/bin/python -c "from baas.fabric import binaries; binaries.find('2.5.1
   $BAAS plan $EXAMPLE
   $BAAS pki generate $EXAMPLE --crypto .demo/crypto
   $BAAS render $EXAMPLE --out .demo/render --crypto .demo/crypto
+  bash scripts/demo-console.sh "$EXAMPLE"
   exit 0
 fi
 $BAAS up $EXAMPLE
@@ -26,3 +27,4 @@ $BAAS query $EXAMPLE basic ReadAsset "$asset" --peer peer1.org2.example.com
 $BAAS status $EXAMPLE
 echo >&2
 echo "==> the network keeps running: 'baas logs $EXAMPLE NODE', 'baas down $EXAMPLE [--purge]'" >&2
+bash scripts/demo-console.sh "$EXAMPLE"

@@ -251,3 +251,15 @@ def test_an_unknown_path_says_where_to_go(page: Page, console: ConsoleServer) ->
     expect(page.page).to_have_title("Page not found · baas console")
     page.page.get_by_role("link", name="Go to the networks list").click()
     expect(page.page).to_have_title("Networks · baas console")
+
+
+def test_a_sign_in_link_carries_the_token_in_its_fragment(
+    page: Page, console: ConsoleServer
+) -> None:
+    """``make demo`` prints ``/signin?next=…#token=…``: opening it signs in and lands on
+    ``next``; the token is gone from the address bar (the fragment never reaches the server)."""
+    name = create(console, two_orgs("ui-link"))
+    page.page.goto(f"/signin?next=%2Fnetworks%2F{name}#token={console.tokens.viewer}")
+    expect(page.page).to_have_title(f"Network {name} · baas console")
+    assert console.tokens.viewer not in page.page.url
+    assert stored_token(page) == console.tokens.viewer

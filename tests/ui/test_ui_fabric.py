@@ -168,3 +168,49 @@ def test_an_up_started_in_the_console_streams_and_cancels(
     expect(error).to_contain_text("It was cancelled")
     expect(error).to_contain_text("the up was cancelled after:")
     page.shot("deployment-cancelled")
+
+
+SMOKE_TIMEOUT_MS = 300_000
+"""How long a smoke run with a 10 s load probe may take (it deploys its probe chaincode)."""
+
+
+def test_the_chaincodes_screen_shows_the_approvals_matrix(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    """basic on mychannel: committed, approved by org1 and org2 with a package each org's two
+    peers have installed; a viewer gets no Approve button."""
+    sign_in(page, console.tokens.viewer, f"/networks/{NAME}/chaincodes")
+    matrix = page.page.locator('[data-testid="matrix"][data-chaincode="basic"]')
+    expect(matrix).to_contain_text("version 1.0, sequence 1", timeout=UP_TIMEOUT_MS)
+    for org in ("org1", "org2"):
+        row = matrix.locator(f'tr[data-org="{org}"]')
+        expect(row).to_contain_text("approved")
+        expect(row).not_to_contain_text("not approved")
+        expect(row).to_contain_text("2/2 peers")
+        expect(row.locator("td.mono")).to_contain_text("basic_1.0:")
+    expect(page.page.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
+    page.shot("chaincodes")
+
+
+def test_a_smoke_run_with_a_load_probe_draws_its_chart(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    """Run smoke with a 10 s load probe: every check passes with its time, and the probe's
+    figures, throughput chart and latency percentiles are shown (also after a reload)."""
+    sign_in(page, console.tokens.admin, f"/networks/{NAME}/smoke")
+    page.page.get_by_label("with the load probe for").check()
+    page.page.get_by_label("Load probe seconds").fill("10")
+    page.page.get_by_role("button", name="Run smoke").click()
+    expect(page.page.get_by_test_id("smoke-state")).to_contain_text(
+        "passed", timeout=SMOKE_TIMEOUT_MS
+    )
+    checks = page.page.get_by_test_id("checks")
+    expect(checks.locator("td.status.passed").first).to_be_visible()
+    expect(checks.locator("td.status.failed")).to_have_count(0)
+    expect(page.page.get_by_test_id("load-figures")).to_contain_text("tx/s")
+    chart = page.page.get_by_test_id("throughput-chart")
+    expect(chart).not_to_have_attribute("data-points", "0")
+    expect(page.page.get_by_test_id("latency")).to_contain_text("ms")
+    page.shot("smoke-load")
+    page.page.reload()
+    expect(page.page.get_by_test_id("throughput-chart")).to_be_visible()

@@ -12,6 +12,12 @@ describe('throughput chart', () => {
     ]);
   });
 
+  it('joins a short last interval to the one before', () => {
+    const joined = rates([[1, 10], [2, 30], [2.2, 34]]);
+    expect(joined.map((p) => p.t)).toEqual([1, 2.2]);
+    expect(joined[1]?.rate).toBeCloseTo(20);
+  });
+
   it('rounds the axis up to 1, 2 or 5 times a power of ten', () => {
     expect([niceCeil(0), niceCeil(0.3), niceCeil(7), niceCeil(13), niceCeil(180)]).toEqual([1, 0.5, 10, 20, 200]);
   });

@@ -19,15 +19,28 @@ export interface Chart {
   points: { t: number; rate: number; x: number; y: number }[];
 }
 
-/** Each interval's rate: what was committed since the previous point over its time. */
+/** The shortest interval drawn on its own: the probe's last point comes a fraction of a
+ * second after the one before, and its rate alone would be a spike of noise. */
+const SHORTEST = 0.5;
+
+/** Each interval's rate: what was committed since the previous point over its time (a last
+ * interval shorter than {@link SHORTEST} seconds joins the one before). */
 export function rates(timeline: readonly (readonly [number, number])[]): { t: number; rate: number }[] {
+  const out: { t: number; rate: number; from: { t: number; n: number } }[] = [];
   let before = { t: 0, n: 0 };
-  return timeline.map(([t, n]) => {
-    const span = t - before.t;
-    const done = Math.max(0, n - before.n);
+  for (const [t, n] of timeline) {
+    const last = out[out.length - 1];
+    if (t - before.t < SHORTEST && last) {
+      const span = t - last.from.t;
+      last.t = t;
+      last.rate = span > 0 ? Math.max(0, n - last.from.n) / span : 0;
+    } else {
+      const span = t - before.t;
+      out.push({ t, rate: span > 0 ? Math.max(0, n - before.n) / span : 0, from: before });
+    }
     before = { t, n };
-    return { t, rate: span > 0 ? done / span : 0 };
-  });
+  }
+  return out.map(({ t, rate }) => ({ t, rate }));
 }
 
 /** 1, 2 or 5 times a power of ten, at or above `value`. */
