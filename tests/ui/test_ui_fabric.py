@@ -188,6 +188,9 @@ def test_the_chaincodes_screen_shows_the_approvals_matrix(
         expect(row).not_to_contain_text("not approved")
         expect(row).to_contain_text("2/2 peers")
         expect(row.locator("td.mono")).to_contain_text("basic_1.0:")
+    wanted = page.page.locator('[data-testid="wanted"][data-chaincode="basic"]')
+    expect(wanted).to_contain_text("committed")
+    expect(wanted).to_contain_text("approved by Org1MSP, Org2MSP")
     expect(page.page.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
     page.shot("chaincodes")
 
