@@ -4,8 +4,10 @@ Node chaincode on ``examples/two-orgs.yaml``, split by step, and a repeat of the
 
 A fresh ``BAAS_HOME`` with the network up (not timed), then ``--repeat`` rounds, each: deliver
 the next version through the service the CLI calls (file edit and validation, the ``build``
-phase — ports, the cached npm install, the sources' digest — and the ``chaincode`` phase —
-servers held, install, approve, commit, servers switched), then the first transaction on the
+phase — ports, the cached npm install, the sources' digest — and the ``chaincode`` phase,
+split by step from the progress lines' times: install, approve, the new servers answering,
+the commit on every peer, the old servers stopped, every peer able to plan an endorsement),
+then the first transaction on the
 new version (CreateAsset endorsed by both organisations) and a read on the other organisation's
 peer; then the same delivery again, and the whole ``baas chaincode deliver`` command as a user
 runs it (process start included) for that no-op. Prints each figure's median. Needs the pinned
@@ -40,9 +42,35 @@ EXAMPLES = ROOT / "examples"
 BAAS = Path(sys.executable).parent / "baas"
 
 
+STEPS = (  # (step, the report line's ending that starts it), in the order they happen
+    ("install", "peer(s)"),
+    ("approve", "approving for Org1MSP, Org2MSP"),
+    ("new servers answer", "every peer sees the approvals"),
+    ("commit on every peer", "committing"),
+    ("switch servers", "switching servers"),
+    ("endorsement planned", "can plan an endorsement"),
+)
+
+
+def _steps(lines: list[tuple[float, str]], end: float) -> dict[str, float]:
+    """Each step's seconds, from its report line to the next step's (the last to ``end``)."""
+    starts = []
+    for name, ending in STEPS:
+        at = next((t for t, line in lines if line.endswith(ending)), None)
+        if at is not None:
+            starts.append((name, at))
+    bounds = [*(t for _, t in starts[1:]), end]
+    return {name: stop - at for (name, at), stop in zip(starts, bounds, strict=True)}
+
+
 def _round(file: Path, version: str) -> dict[str, float]:
+    lines: list[tuple[float, str]] = []
     start = time.monotonic()
-    done = deliver_file(file, ChaincodeChange(name="basic", version=version)).value
+    done = deliver_file(
+        file,
+        ChaincodeChange(name="basic", version=version),
+        report=lambda line: lines.append((time.monotonic(), line)),
+    ).value
     delivered = time.monotonic() - start
     loaded = topology.load(file)
     first = time.monotonic()
@@ -61,6 +89,7 @@ def _round(file: Path, version: str) -> dict[str, float]:
         peer="peer1.org2.example.com",
     )
     figures = {p["name"]: p["seconds"] for p in done.phases}
+    figures.update({f"  {k}": v for k, v in _steps(lines, start + delivered).items()})
     figures["deliver"] = delivered
     figures["first transaction"] = time.monotonic() - first
     again = time.monotonic()

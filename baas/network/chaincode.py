@@ -340,9 +340,12 @@ def ensure_chaincode(
         report(f"chaincode {cc.name} {detail}")
         return [*changes, Change("awaiting", cc.name, detail)]
     endorsers = [access.peer(_endorser(org)) for org in orgs]
+    step = f"chaincode {cc.name} {cc.version} (sequence {definition.sequence})"
     _wait_ready_everywhere(access, cc, orgs, definition, approved=approvals.approved)
+    report(f"{step}: every peer sees the approvals")
     if before_commit is not None:
         before_commit(cc)
+    report(f"{step}: committing")
     lifecycle.commit(
         endorsers,
         access.admin(_submitter(access, cc, orgs)),
@@ -350,8 +353,10 @@ def ensure_chaincode(
         definition=definition,
     )
     _wait_defined_everywhere(access, cc, orgs, definition.sequence)
+    report(f"{step}: defined on every peer, switching servers")
     if on_defined is not None:
         on_defined(cc)
+    report(f"{step}: waiting until every peer can plan an endorsement")
     _wait_endorsable_everywhere(access, cc, orgs)
     verb = "upgraded" if decision.is_upgrade else "committed"
     changes.append(
@@ -387,6 +392,10 @@ def _install_and_approve(
     installing = approvals.members if cc.approval != "manual" else approvals.acting
     peers = [(org, node) for org in installing for node in org.peers]
     changes: list[Change] = []
+    report(
+        f"chaincode {cc.name} {cc.version} (sequence {definition.sequence}): "
+        f"checking the package on {len(peers)} peer(s)"
+    )
     with ThreadPoolExecutor(max_workers=max(1, min(len(peers), 16))) as pool:
         for found in pool.map(
             lambda item: _ensure_installed(
