@@ -17,6 +17,7 @@ from playwright.sync_api import Locator, expect
 from tests.api.support import ApiServer, Tokens, read_events, server_env, two_orgs
 from tests.support.fabric import fabric_install_or_skip
 from tests.ui.conftest import ConsoleServer, Page
+from tests.ui.test_ui_accessibility import AXE, violations
 
 pytestmark = [pytest.mark.ui, pytest.mark.fabric, pytest.mark.timeout(900)]
 
@@ -193,6 +194,8 @@ def test_the_chaincodes_screen_shows_the_approvals_matrix(
     expect(wanted).to_contain_text("approved by Org1MSP, Org2MSP")
     expect(page.page.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
     page.shot("chaincodes")
+    if AXE.is_file():  # the screens only a running network fills, checked by axe too
+        assert violations(page, AXE.read_text()) == []
 
 
 def test_a_smoke_run_with_a_load_probe_draws_its_chart(
@@ -215,5 +218,7 @@ def test_a_smoke_run_with_a_load_probe_draws_its_chart(
     expect(chart).not_to_have_attribute("data-points", "0")
     expect(page.page.get_by_test_id("latency")).to_contain_text("ms")
     page.shot("smoke-load")
+    if AXE.is_file():
+        assert violations(page, AXE.read_text()) == []
     page.page.reload()
     expect(page.page.get_by_test_id("throughput-chart")).to_be_visible()
