@@ -222,3 +222,25 @@ def test_a_smoke_run_with_a_load_probe_draws_its_chart(
         assert violations(page, AXE.read_text()) == []
     page.page.reload()
     expect(page.page.get_by_test_id("throughput-chart")).to_be_visible()
+
+
+def test_renewing_a_peer_shows_the_restart_the_next_up_makes(
+    page: Page, console: ConsoleServer, deployed: str
+) -> None:
+    """Renew peer0.org1's certificates on the certificates screen: the restart plan names the
+    peer, and the next up does restart it (a new PID) and brings it back healthy."""
+    sign_in(page, console.tokens.admin, f"/networks/{NAME}/certificates")
+    page.page.get_by_role("button", name=f"Renew {PEER}").first.click()
+    expect(page.page.get_by_test_id("renew-result")).to_contain_text(f"Renewed: {PEER}")
+    expect(page.page.get_by_test_id("restart-plan")).to_contain_text(PEER)
+    page.shot("certificates-renewed-running")
+    before = pid_of(console, PEER)
+    with console.server.client(console.tokens.admin) as http:
+        started = http.post(f"/api/v1/networks/{NAME}/deployments", json={"action": "up"})
+        assert started.status_code == 202, started.text
+        events = list(read_events(http, str(started.json()["id"])))
+        assert events[-1].data["data"]["state"] == "succeeded", events[-1].data
+    assert pid_of(console, PEER) != before
+    page.page.goto(f"/networks/{NAME}")
+    graph = page.page.get_by_test_id("graph")
+    expect(graph).to_have_attribute("data-healthy", "7", timeout=RESTART_TIMEOUT_MS)
