@@ -16,7 +16,6 @@ import sys
 
 import typer
 
-from baas import __version__
 from baas.cli import output
 
 HELP = (
@@ -39,6 +38,8 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
+        from baas import __version__
+
         typer.echo(f"baas {__version__}")
         raise typer.Exit()
 

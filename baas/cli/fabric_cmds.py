@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
@@ -20,8 +21,10 @@ from rich.text import Text
 
 from baas.cli import common, output
 from baas.cli.options import OUTPUT, Format
-from baas.fabric.binaries import Progress
 from baas.services.results import Outcome
+
+if TYPE_CHECKING:
+    from baas.fabric.binaries import Progress
 
 fabric_app = typer.Typer(
     name="fabric",
