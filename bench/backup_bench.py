@@ -78,10 +78,20 @@ def _timed(label: str, figures: dict[str, float], call: object) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=1000)
+    parser.add_argument(
+        "--name",
+        default="backupbench",
+        help="the network's name (own ports: no clash with a 'supplychain' run elsewhere)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["BAAS_HOME"] = str(Path(tmp) / "home")
-        loaded = topology.load(ROOT / "examples" / "two-orgs.yaml")
+        source = (ROOT / "examples" / "two-orgs.yaml").read_text()
+        renamed = Path(tmp) / "two-orgs.yaml"
+        chaincode = ROOT / "examples" / "chaincode" / "asset-transfer"
+        source = source.replace("path: chaincode/asset-transfer", f"path: {chaincode}")
+        renamed.write_text(source.replace("name: supplychain", f"name: {args.name}", 1))
+        loaded = topology.load(renamed)
         dest = Path(tmp) / "backup"
         figures: dict[str, float] = {}
         try:
