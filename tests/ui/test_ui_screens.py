@@ -189,3 +189,22 @@ def test_the_audit_log(page: Page, console: ConsoleServer) -> None:
     page.shot("audit")
     page.page.goto("/audit?before=1")
     expect(page.page.get_by_test_id("audit-empty")).to_contain_text("No older entries")
+
+
+def test_the_new_screens_fit_a_768_px_window(page: Page, console: ConsoleServer) -> None:
+    name = with_crypto(console)
+    sign_in(page, console.tokens.admin, at=f"/networks/{name}/certificates")
+    page.page.set_viewport_size({"width": 768, "height": 1024})  # a tablet held upright
+    screens = {
+        f"/networks/{name}/certificates": "certificates",
+        f"/networks/{name}/chaincodes": "deliveries",
+        f"/networks/{name}/smoke": "smoke-none",
+        "/audit": "audit",
+    }
+    for path, testid in screens.items():
+        page.page.goto(path)
+        expect(page.page.get_by_test_id(testid).first).to_be_visible()
+        expect(page.page.locator("html")).to_have_js_property("scrollWidth", 768)
+    page.page.goto(f"/networks/{name}/certificates")
+    expect(page.page.get_by_test_id("certificates")).to_be_visible()
+    page.shot("certificates-768")
