@@ -12,5 +12,9 @@ fi
 echo "==> setting up .venv (python: $($PY --version))" >&2
 $PY -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[dev]'
+# setuptools reports every editable install with an "Editable installation." block of asterisks
+# that pip (25 and later) shows even under -q; it is information, not a problem, so only that
+# message is filtered out: every other warning and every error still print.
+PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
+  .venv/bin/pip install -q -e '.[dev]'
 echo "$want" > "$stamp"
