@@ -1,6 +1,6 @@
 """``baas up``, ``down``, ``status``, ``logs`` and ``smoke``: thin wrappers over
-:mod:`baas.services`. Progress and messages go to stderr; data (``-o json``, ``status``, logs)
-to stdout."""
+:mod:`baas.services`. Progress and messages go to stderr; data (``-o json``, ``status``, logs,
+smoke's text report) to stdout."""
 
 from __future__ import annotations
 
@@ -51,6 +51,41 @@ class _Progress:
 
     def __call__(self, line: str) -> None:
         output.note(f"  [{time.monotonic() - self.start:5.1f}s] {line}")
+
+
+PIPED_PROGRESS_EVERY = 5.0
+"""Seconds of the load probe's own clock between progress lines when stderr is not a terminal."""
+
+
+def _stderr_is_terminal() -> bool:
+    return output.err.is_terminal
+
+
+class _LoadProgress:
+    """Turns the load probe's once-a-second results into stderr lines. On a terminal every tick
+    prints; otherwise (a pipe, a log file) a line prints only when its text differs from the
+    last one printed for that channel and at least :data:`PIPED_PROGRESS_EVERY` seconds of the
+    probe's clock (``result.seconds``) have passed since then, so a log holds no run of
+    identical lines."""
+
+    def __init__(self, *, terminal: bool) -> None:
+        self.terminal = terminal
+        self.last: dict[str, tuple[str, float]] = {}
+
+    def line(self, result: Any) -> str | None:
+        """The line to print for ``result`` (a :class:`baas.smoke.load.LoadResult`), or None."""
+        text = (
+            f"  load {result.channel}: {result.committed} committed, "
+            f"{sum(result.failed.values())} failed"
+        )
+        if not self.terminal:
+            before = self.last.get(result.channel)
+            if before is not None and (
+                text == before[0] or result.seconds - before[1] < PIPED_PROGRESS_EVERY
+            ):
+                return None
+        self.last[result.channel] = (text, result.seconds)
+        return text
 
 
 def _cluster_flags(context: str | None, kubeconfig: Path | None) -> list[str]:
@@ -347,17 +382,19 @@ def smoke(
             for line in format_check(check):
                 output.out.print(Text(line))
 
+    lines = _LoadProgress(terminal=_stderr_is_terminal())
+
     def progress(result: LoadResult) -> None:
-        if text:
-            output.note(
-                f"  load {result.channel}: {result.committed} committed, "
-                f"{sum(result.failed.values())} failed"
-            )
+        line = lines.line(result) if text else None
+        if line is not None:
+            output.note(line)
 
     options = LoadOptions(duration=duration, concurrency=concurrency, rate=rate) if load else None
     loaded = common.load(file)
     if text:
-        output.err.print(output.styled("baas smoke", "bold", f" {file} → {target.value}"))
+        # The whole text report (this header, the check lines, the verdict) is one document on
+        # stdout, so that it reads in order however stdout and stderr are captured or shown.
+        output.out.print(output.styled("baas smoke", "bold", f" {file} → {target.value}"))
     outcome = services.smoke(
         loaded,
         target=target.value,
