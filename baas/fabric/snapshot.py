@@ -14,7 +14,7 @@ of that peer only; the call returns once the request is *recorded*, not generate
 from __future__ import annotations
 
 import grpc
-from fabric_protos.common import common_pb2
+from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.peer import snapshot_pb2, snapshot_pb2_grpc
 
 from baas.fabric import errors, proposals
@@ -63,13 +63,14 @@ def pending(peer: Peer, admin: SigningIdentity, *, channel: str) -> list[int]:
 
 def join_by_snapshot(peer: Peer, admin: SigningIdentity, *, channel: str, path: str) -> None:
     """Join ``peer`` to ``channel`` from the snapshot folder ``path`` (a path on the peer's
-    own filesystem) through cscc ``JoinBySnapshot``. The peer imports it in the background:
-    the channel shows in its channel list only once the import is done."""
+    own filesystem) through cscc ``JoinChainBySnapshot`` (what ``peer channel
+    joinbysnapshot`` sends). The call returns once the import has started; the channel shows
+    in the peer's channel list only once it is done (:func:`joining_by_snapshot`)."""
     proposal = proposals.chaincode_proposal(
         admin,
         channel="",
         chaincode="cscc",
-        args=[b"JoinBySnapshot", path.encode()],
+        args=[b"JoinChainBySnapshot", path.encode()],
         header_type=common_pb2.HeaderType.CONFIG,
     )
     peer.endorse(proposal, action=f"join {peer.target.name} to channel {channel} from {path}")
@@ -85,3 +86,22 @@ def joining_by_snapshot(peer: Peer, admin: SigningIdentity) -> bool:
     response = peer.endorse(proposal, action=f"ask {peer.target.name} for its snapshot import")
     status = query_pb2.JoinBySnapshotStatus.FromString(response.response.payload)
     return bool(status.in_progress)
+
+
+def chain_info(peer: Peer, admin: SigningIdentity, *, channel: str) -> ledger_pb2.BlockchainInfo:
+    """``peer``'s ledger of ``channel`` (qscc ``GetChainInfo``): its height, and
+    ``bootstrappingSnapshotInfo.lastBlockInSnapshot`` when it joined from a snapshot. Unlike a
+    deliver of the newest block this answers right after a snapshot import, before the peer
+    holds any block of its own. Raises ``FabricError`` when the peer has not joined."""
+    proposal = proposals.chaincode_proposal(
+        admin, channel="", chaincode="qscc", args=[b"GetChainInfo", channel.encode()]
+    )
+    response = peer.endorse(proposal, action=f"read {peer.target.name}'s ledger of {channel}")
+    return ledger_pb2.BlockchainInfo.FromString(response.response.payload)
+
+
+def joined_by_snapshot(info: ledger_pb2.BlockchainInfo) -> int | None:
+    """The last block of the snapshot a ledger was bootstrapped from, or None (from block 0)."""
+    if not info.HasField("bootstrappingSnapshotInfo"):
+        return None
+    return int(info.bootstrappingSnapshotInfo.lastBlockInSnapshot)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from baas.errors import OperationError
-from baas.fabric import deliver
+from baas.fabric import deliver, snapshot
 from baas.fabric.errors import FabricError
 from baas.network.access import NetworkAccess
 from baas.network.changes import Report
@@ -21,7 +21,17 @@ TIMEOUT = 300.0
 
 
 def _height(access: NetworkAccess, node: NodePlan, channel: str, source: deliver.Source) -> int:
-    target = access.peer(node).target if source == "peer" else access.orderer(node)
+    """``node``'s height of ``channel`` (0 while it has none). A peer's is read from its
+    ledger (qscc): a peer just joined from a snapshot holds no block a deliver could return."""
+    if source == "peer":
+        try:
+            info = snapshot.chain_info(
+                access.peer(node), access.admin(access.org_of(node)), channel=channel
+            )
+            return int(info.height)
+        except FabricError:
+            return 0
+    target = access.orderer(node)
     try:
         return deliver.height(
             access.connections,

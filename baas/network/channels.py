@@ -7,7 +7,8 @@ member peer has joined it — each step only where it is missing.
 2. Wait until the ordering service has a leader (a strict deliver succeeds) — the first
    transaction would otherwise fail with "no Raft leader" (defect (d)).
 3. Ask every member peer (in parallel) for its channels; those without it join with the genesis
-   block.
+   block — or, on a channel above :func:`baas.network.snapshotjoin.threshold` blocks, from a
+   snapshot by a peer of their own organisation (when the runtime gives ``snapshots``).
 
 Target-neutral: the runtime supplies the addresses (through :class:`NetworkAccess`).
 """
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from baas.fabric import deliver, osnadmin
-from baas.network import catchup
+from baas.network import catchup, snapshotjoin
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report, retrying
 from baas.plan import ChannelPlan, NodePlan, Plan
@@ -86,7 +87,15 @@ def _join_orderer(access: NetworkAccess, node: NodePlan, channel: str, block: by
     return Change("joined", node.fqdn, f"channel {channel} as {info.consensus_relation}")
 
 
-def _join_peer(access: NetworkAccess, node: NodePlan, channel: str, block: bytes) -> Change:
+def _join_peer(
+    access: NetworkAccess,
+    node: NodePlan,
+    channel: str,
+    block: bytes,
+    joiner: snapshotjoin.SnapshotJoiner | None = None,
+) -> Change:
+    if joiner is not None and (joined := joiner.join(node)) is not None:
+        return joined
     admin = access.admin(access.org_of(node))
     peer = access.peer(node)
     retrying(lambda: peer.join(admin, block, channel=channel), timeout=NODE_TIMEOUT)
@@ -101,10 +110,12 @@ def ensure_channel(
     report: Report,
     configure: Configure | None = None,
     leader_timeout: float = NODE_TIMEOUT,
+    snapshots: snapshotjoin.SnapshotFolders | None = None,
 ) -> list[Change]:
     """Bring ``channel`` to the state the plan describes; returns what changed (empty when
     every node already served it). Raises ``FabricError`` with Fabric's message and the node
-    when a join is refused."""
+    when a join is refused. With ``snapshots`` (where the runtime's peers keep snapshots) a new
+    peer of a long channel joins from a snapshot (:mod:`baas.network.snapshotjoin`)."""
     plan = access.plan
     orderers = consenters(plan, channel)
     peers = members(plan, channel)
@@ -139,8 +150,19 @@ def ensure_channel(
             _require_joiners(access, new_peers, channel)
             block = block or genesis(channel)
             report(f"channel {channel.name}: joining {len(new_peers)} peer(s)")
+            joiner = None
+            if snapshots is not None:
+                on = [n for n in peers if n not in new_peers]
+                joiner = snapshotjoin.SnapshotJoiner(
+                    access,
+                    channel,
+                    joined=on,
+                    orderer=orderers[0],
+                    folders=snapshots,
+                    report=report,
+                )
             changes += pool.map(
-                lambda n: _join_peer(access, n, channel.name, block or b""), new_peers
+                lambda n: _join_peer(access, n, channel.name, block or b"", joiner), new_peers
             )
             catchup.wait_caught_up(
                 access, new_peers, channel=channel.name, orderer=orderers[0], report=report
@@ -154,12 +176,18 @@ def ensure_channels(
     genesis: GenesisSource,
     report: Report,
     configure: Configure | None = None,
+    snapshots: snapshotjoin.SnapshotFolders | None = None,
 ) -> list[Change]:
     """:func:`ensure_channel` for every channel of the plan, in plan order."""
     changes: list[Change] = []
     for channel in access.plan.channels:
         changes += ensure_channel(
-            access, channel, genesis=genesis, report=report, configure=configure
+            access,
+            channel,
+            genesis=genesis,
+            report=report,
+            configure=configure,
+            snapshots=snapshots,
         )
     return changes
 

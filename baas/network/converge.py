@@ -26,7 +26,7 @@ from baas.errors import OperationError
 from baas.network import chaincode as chaincode_ensures
 from baas.network import channels as channel_ensures
 from baas.network import config as channel_config
-from baas.network import configtx, genesis
+from baas.network import configtx, genesis, snapshotjoin
 from baas.network.access import NetworkAccess
 from baas.network.changes import Change, Report
 from baas.network.crypto import CryptoTree
@@ -89,9 +89,12 @@ def ensure_channels(
     *,
     restart: channel_config.Restart,
     report: Report,
+    snapshots: snapshotjoin.SnapshotFolders | None = None,
 ) -> list[Change]:
     """Create, join and configure every channel of ``access.plan`` (see the module docstring).
-    ``restart`` restarts one orderer (consenter rotation needs it). Returns what changed."""
+    ``restart`` restarts one orderer (consenter rotation needs it); ``snapshots``, where the
+    runtime's peers keep ledger snapshots, lets new peers of long channels join from one.
+    Returns what changed."""
     changes: list[Change] = []
     created: set[str] = set()
     digest = config_digest(access.plan, access.crypto, inputs.configtx_yaml)
@@ -127,7 +130,7 @@ def ensure_channels(
         return done
 
     joined = channel_ensures.ensure_channels(
-        access, genesis=make_genesis, report=report, configure=sync
+        access, genesis=make_genesis, report=report, configure=sync, snapshots=snapshots
     )
     return changes + joined
 

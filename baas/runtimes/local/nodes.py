@@ -268,7 +268,8 @@ def ensure_nodes(
     that renewing or re-trusting an organisation's certificates never stops all its peers at
     once), restarts running
     nodes if their config folder was rewritten, then waits up to ``timeout`` seconds for every
-    node's ``/healthz``. Reports what changed through ``report``.
+    node's ``/healthz``. A node whose data folder is missing restarts on an empty one.
+    Reports what changed through ``report``.
 
     Raises :class:`OperationError`: PKI material missing (run ``baas pki generate``), a port
     in use by another process, a node that died while starting or is not healthy in time (with
@@ -288,6 +289,10 @@ def ensure_nodes(
         identity_digests=identity_digests,
     )
     _require_material(programs, crypto_root)
+    # a data folder lost (a disk, a wrong rm): its node, running on deleted files or failing
+    # to restart in a folder that is gone, restarts on a new empty one, and the channel step
+    # joins it again (from a snapshot on a long channel)
+    lost = [p.spec.name for p in programs if not Path(p.spec.cwd).is_dir()]
     before = sup.status()
     idle = [p.node.fqdn for p in programs if _state_of(before, p.spec.name) not in RUNNING_STATES]
     check_free(addresses, plan, owners=idle)
@@ -302,6 +307,11 @@ def ensure_nodes(
         wait_healthy(done, addresses=addresses, supervisor=sup, timeout=timeout)
         changes += sup.ensure_programs(specs, scope=SCOPE, hold=rolling[i + 1 :])
     touched = {c.name for c in changes}
+    for name in lost:
+        if name not in touched and _state_of(before, name) != "ABSENT":
+            sup.restart(name)
+            changes.append(ProgramChange(name, "restarted"))
+            touched.add(name)
     if written:
         for p in programs:
             if p.spec.name not in touched and _state_of(before, p.spec.name) in RUNNING_STATES:

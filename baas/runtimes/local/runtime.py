@@ -51,6 +51,7 @@ from baas.runtimes import Target
 from baas.runtimes.local import chaincode as chaincode_servers
 from baas.runtimes.local import logs as node_logs
 from baas.runtimes.local import nodes, ports
+from baas.runtimes.local.snapshots import LocalSnapshotFolders
 from baas.runtimes.local.supervision import ProgramSpec, Supervisor
 from baas.smoke import checks
 from baas.smoke import load as load_probe
@@ -391,7 +392,11 @@ def up(plan: Plan, *, state_dir: Path, options: LocalOptions, report: Report) ->
                 inputs = converge.ChannelInputs(text, options.install.configtxgen, state_dir)
                 step.add(
                     converge.ensure_channels(
-                        access, inputs, restart=_restarter(state_dir, addresses), report=report
+                        access,
+                        inputs,
+                        restart=_restarter(state_dir, addresses),
+                        report=report,
+                        snapshots=LocalSnapshotFolders(state_dir),
                     )
                 )
             if pki.rotations(crypto.root, pki_org_specs_from_plan(plan)):
@@ -450,7 +455,11 @@ def _rotate_tls_cas(
 
     def sync() -> list[Change]:
         return converge.ensure_channels(
-            access, inputs, restart=_restarter(state_dir, addresses), report=report
+            access,
+            inputs,
+            restart=_restarter(state_dir, addresses),
+            report=report,
+            snapshots=LocalSnapshotFolders(state_dir),
         )
 
     def roll() -> None:
