@@ -42,7 +42,7 @@ AS_ORG = typer.Option(
 IDENTITY = typer.Option(
     None,
     "--as",
-    help="Identity to sign with, e.g. alice@org1.example.com (default: a user).",
+    help="Identity to sign with: alice@org1.example.com, or alice if unique (default: a user).",
     metavar="NAME",
 )
 

@@ -83,20 +83,32 @@ def _members(plan: Plan, cc: ChaincodePlan) -> list[OrgPlan]:
 def _identity(
     access: NetworkAccess, orgs: Sequence[OrgPlan], name: str | None
 ) -> tuple[OrgPlan, SigningIdentity, str]:
-    """``name`` (``alice@org1.example.com``, ``Admin@…``) or the first member org's first user
-    (its admin when it has none)."""
-    for org in orgs:
-        for candidate in (org.admin, *org.users):
-            if name is None or candidate == name:
-                if candidate == org.admin and name is None and org.users:
-                    continue
-                ident = access.admin(org) if candidate == org.admin else access.user(org, candidate)
-                return org, ident, candidate
-    choices = ", ".join(i for o in orgs for i in (o.admin, *o.users))
-    raise UsageError(
-        f"{name!r} is not an identity of the channel's member organisations",
-        hint=f"use one of: {choices}",
-    )
+    """The identity ``name`` names among the member organisations' admins and users: a full
+    name (``alice@org1.example.com``, ``Admin@…``), or a short one without ``@`` (``alice``)
+    when exactly one identity has that part before its ``@``; with ``name`` None, the first
+    member organisation's first user (its admin when it has none). Raises UsageError for a
+    name no identity has (listing them all) or a short name several have (listing those)."""
+    everyone = [(org, candidate) for org in orgs for candidate in (org.admin, *org.users)]
+    if name is None:
+        found = [next((o, u) for o, u in everyone if not o.users or u != o.admin)]
+    else:
+        found = [(o, c) for o, c in everyone if c == name]
+        if not found and "@" not in name:
+            found = [(o, c) for o, c in everyone if c.partition("@")[0] == name]
+            if len(found) > 1:
+                raise UsageError(
+                    f"{name!r} names {len(found)} identities of the channel's member organisations",
+                    hint="use the full name: " + ", ".join(c for _, c in found),
+                )
+    if not found:
+        choices = ", ".join(c for _, c in everyone)
+        raise UsageError(
+            f"{name!r} is not an identity of the channel's member organisations",
+            hint=f"use one of: {choices}",
+        )
+    org, candidate = found[0]
+    ident = access.admin(org) if candidate == org.admin else access.user(org, candidate)
+    return org, ident, candidate
 
 
 def _access(
