@@ -53,6 +53,9 @@ def invoke(
     function: str = FUNCTION,
     args: list[str] | None = ARGS,
     identity: str | None = IDENTITY,
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
     fmt: Format = OUTPUT,
 ) -> None:
     """Submit a transaction endorsed by every member organisation and wait for its commit.
@@ -64,8 +67,15 @@ def invoke(
     from baas.services import chaincode as calls
 
     loaded = common.load(file)
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
     outcome = calls.invoke(
-        loaded, chaincode=chaincode, function=function, args=args or [], identity=identity
+        loaded,
+        chaincode=chaincode,
+        function=function,
+        args=args or [],
+        identity=identity,
+        target=target.value,
+        kube=kube,
     )
     if common.emit(outcome, fmt):
         return
@@ -86,6 +96,9 @@ def query(
     peer: str | None = typer.Option(
         None, "--peer", help="Peer to ask (its FQDN; default: an anchor peer).", metavar="FQDN"
     ),
+    target: TargetOpt = TARGET,
+    context: str | None = CONTEXT,
+    kubeconfig: Path | None = KUBECONFIG,
     fmt: Format = OUTPUT,
 ) -> None:
     """Evaluate a transaction function on one peer (nothing is ordered). The chaincode's
@@ -97,6 +110,7 @@ def query(
     from baas.services import chaincode as calls
 
     loaded = common.load(file)
+    kube = kube_for(target, kubeconfig=kubeconfig, context=context, secrets=SecretsOpt.kubernetes)
     outcome = calls.query(
         loaded,
         chaincode=chaincode,
@@ -104,6 +118,8 @@ def query(
         args=args or [],
         identity=identity,
         peer=peer,
+        target=target.value,
+        kube=kube,
     )
     if not common.emit(outcome, fmt):
         output.out.print(Text(outcome.value.text))

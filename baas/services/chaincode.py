@@ -5,8 +5,7 @@ installed packages).
 
 Calls are for people and scripts trying a network out (``make demo``); applications use a
 Fabric Gateway SDK. Each reaches the network through its runtime's admin access
-(:meth:`baas.runtimes.Runtime.access`): ``invoke`` and ``query`` on the local runtime,
-``chaincode_list`` on either target.
+(:meth:`baas.runtimes.Runtime.access`), on either target.
 """
 
 from __future__ import annotations
@@ -160,14 +159,18 @@ def invoke(
     function: str,
     args: Sequence[str] = (),
     identity: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
 ) -> Outcome[CallResult]:
     """Submit ``function(args)`` endorsed by one peer of every member organisation and wait
-    for the commit. Raises ``FabricError`` with the peers' own message when it fails."""
+    for the commit, on the network running on ``target`` (reached through its runtime's
+    :meth:`~baas.runtimes.Runtime.access`). Raises ``FabricError`` with the peers' own message
+    when it fails, UsageError when the network does not run on ``target``."""
     plan = planning.build(loaded.network)
     cc = _chaincode(plan, chaincode)
     orgs = _members(plan, cc)
     start = time.monotonic()
-    with _access(loaded, plan) as access:
+    with _access(loaded, plan, target=target, kube=kube) as access:
         _, signer, name = _identity(access, orgs, identity)
         done = transactions.submit(
             [access.peer(o.anchor_peers[0]) for o in orgs],
@@ -198,14 +201,17 @@ def query(
     args: Sequence[str] = (),
     identity: str | None = None,
     peer: str | None = None,
+    target: Target = "local",
+    kube: Any = None,
 ) -> Outcome[CallResult]:
     """Evaluate ``function(args)`` on one peer (``peer``'s FQDN, default the identity's
-    organisation's anchor peer); nothing is ordered."""
+    organisation's anchor peer) of the network running on ``target``; nothing is ordered.
+    Raises UsageError when the network does not run on ``target``."""
     plan = planning.build(loaded.network)
     cc = _chaincode(plan, chaincode)
     orgs = _members(plan, cc)
     start = time.monotonic()
-    with _access(loaded, plan) as access:
+    with _access(loaded, plan, target=target, kube=kube) as access:
         org, signer, name = _identity(access, orgs, identity)
         nodes = [n for o in orgs for n in o.peers]
         node = next((n for n in nodes if n.fqdn == peer), None)
