@@ -19,6 +19,7 @@ test_cluster_smoke.py still runs). In order, on one deployment of examples/two-o
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import time
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client
 
 import topology
@@ -46,6 +48,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TWO_ORGS = EXAMPLES / "two-orgs.yaml"
 RELEASE = "2.5.16"
 NETWORK = "supplychain"
+BASIC_IMAGE = "baas-test/asset-transfer:1.0"
 
 
 @dataclass
@@ -55,6 +58,19 @@ class Deployed:
     kube: KubeOptions
     first_up: Any
     seconds: float
+
+
+def _with_basic_image(folder: Path) -> Path:
+    """examples/two-orgs.yaml with :data:`BASIC_IMAGE` as basic's server image, in ``folder``
+    (the chaincode path made absolute)."""
+    doc = yaml.safe_load(TWO_ORGS.read_text())
+    for cc in doc["spec"]["chaincodes"]:
+        cc["path"] = str(EXAMPLES / cc["path"])
+        if cc["name"] == "basic":
+            cc["image"] = BASIC_IMAGE
+    path = folder / TWO_ORGS.name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
 
 
 def _pods(api: Any, namespace: str) -> dict[str, str]:
@@ -72,10 +88,18 @@ def deployed(
     for image in oci.fabric_images(RELEASE, busybox=busybox):
         kube_node_cluster.import_image(image)
     kube_node_cluster.import_image(kube_images.probe_image(busybox=busybox, ref=DEFAULT_IMAGE))
+    # basic gets a chaincode-as-a-service image, so that invoke and query have a server to reach
+    kube_node_cluster.import_image(
+        oci.build_image(
+            kube_images.node_chaincode_spec(
+                EXAMPLES / "chaincode" / "asset-transfer", ref=BASIC_IMAGE, busybox=busybox
+            )
+        )
+    )
     home = tmp_path_factory.mktemp("baas-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BAAS_HOME", str(home))
-        loaded = topology.load(TWO_ORGS)
+        loaded = topology.load(_with_basic_image(tmp_path_factory.mktemp("topology")))
         kube = KubeOptions(
             target=ClusterTarget(kubeconfig=kube_node_cluster.kubeconfig_path), timeout=600.0
         )
@@ -111,6 +135,35 @@ def test_chaincode_list_through_the_admin_route(deployed: Deployed) -> None:
     assert (basic["version"], basic["sequence"]) == ("1.0", 1)
     assert {a["mspId"] for a in basic["approvals"] if a["packageId"]} == {"Org1MSP", "Org2MSP"}
     assert len(listed["peers"]) == 4 and all(p["error"] is None for p in listed["peers"])
+
+
+def test_invoke_and_query_through_the_admin_route(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``baas invoke -t kubernetes`` commits through every member organisation's peer and
+    ``baas query -t kubernetes`` reads it back from another organisation's peer, both through
+    the runtime's port-forwards (the CLI, as a user runs it)."""
+    from baas.cli.app import main
+
+    asset = f"k8s-{secrets.token_hex(3)}"
+    cluster = ["-t", "kubernetes", "--kubeconfig", str(deployed.cluster.kubeconfig_path)]
+    top = str(deployed.loaded.path)
+    capsys.readouterr()
+    code = main(
+        ["invoke", top, "basic", *cluster, "--", "CreateAsset", asset, "blue", "5", "T", "1"]
+    )
+    invoked = capsys.readouterr()
+    assert code == 0, invoked.err
+    assert "committed " in invoked.err and " as alice@org1.example.com " in invoked.err
+    peer = ["--peer", "peer1.org2.example.com"]
+    code = main(
+        ["query", top, "basic", "ReadAsset", asset, *cluster, *peer, "--as", "bob", "-o", "json"]
+    )
+    queried = capsys.readouterr()
+    assert code == 0, queried.err
+    answer = json.loads(queried.out)
+    assert answer["identity"] == "bob@org2.example.com"
+    assert json.loads(answer["result"])["ID"] == asset
 
 
 def test_smoke_is_green_on_the_cluster(deployed: Deployed) -> None:
