@@ -1,7 +1,8 @@
 """axe-core (the npm package in ui/'s lockfile, installed by ``scripts/build-ui.sh``) finds no
 serious or critical accessibility violation on any screen of the console: sign in, the
 networks list, a network's detail with a node selected, a deployment, certificates after a
-renew, chaincodes, a smoke report, the audit log, the 403 state and an unknown path. axe runs
+renew, chaincodes, a smoke report, the audit log, the 403 state and an unknown path; the
+topology editor (with its diagnostics and forms), the plan and the add-organisation wizard. axe runs
 through Playwright's evaluate (the DevTools protocol), so the page's Content-Security-Policy
 stays as served."""
 
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 from tests.api.support import two_orgs
 from tests.ui.conftest import ConsoleServer, Page
 from tests.ui.test_ui_console import REFUSED_LOAD, create, sign_in
+from tests.ui.test_ui_editor import INVALID_LOAD, paste
 from tests.ui.test_ui_screens import with_crypto
 
 pytestmark = pytest.mark.ui
@@ -64,7 +66,10 @@ def test_every_screen_passes_axe(page: Page, console: ConsoleServer, axe_source:
     expect(page.page.get_by_test_id("panel")).to_contain_text("peer0.org1.example.com")
     seen["network detail"] = violations(page, axe_source)
 
-    page.page.get_by_role("button", name="Deploy (up)").click()
+    page.page.get_by_role("link", name="Deploy (up)…").click()
+    expect(page.page.get_by_test_id("plan-changes")).to_be_visible()
+    seen["plan"] = violations(page, axe_source)
+    page.page.get_by_role("button", name="Confirm and deploy (up)").click()
     expect(page.page).to_have_url(re.compile(r"/deployments/dep_"))
     expect(page.page.get_by_test_id("job-state")).to_contain_text("failed")
     seen["deployment"] = violations(page, axe_source)
@@ -97,5 +102,30 @@ def test_every_screen_passes_axe(page: Page, console: ConsoleServer, axe_source:
     sign_in(page, console.tokens.outsider, at=f"/networks/{name}")
     expect(page.page.get_by_test_id("problem")).to_contain_text("does not allow this")
     seen["forbidden"] = violations(page, axe_source)
+
+    assert {screen: found for screen, found in seen.items() if found} == {}
+
+
+def test_the_editor_and_the_wizard_pass_axe(
+    page: Page, console: ConsoleServer, axe_source: str
+) -> None:
+    page.log.expect(INVALID_LOAD)
+    name = create(console, two_orgs("ui-axe-editor"))
+    seen: dict[str, list[str]] = {}
+    sign_in(page, console.tokens.admin, at=f"/networks/{name}/edit")
+    check = page.page.get_by_test_id("check")
+    expect(check).to_have_attribute("data-state", "valid")
+    page.page.get_by_text("Add an organisation").click()
+    seen["editor"] = violations(page, axe_source)
+    paste(page, two_orgs(name).replace("[org1, org2]", "[org1, org9]"))
+    expect(check).to_have_attribute("data-state", "invalid")
+    expect(page.page.get_by_test_id("diagnostics")).to_be_visible()
+    seen["editor with errors"] = violations(page, axe_source)
+
+    page.page.goto(f"/networks/{name}/add-organization")
+    page.page.get_by_label("Name").fill("org3")
+    page.page.get_by_role("button", name="Show the change").click()
+    expect(page.page.get_by_test_id("wizard-diff")).to_contain_text("org3")
+    seen["wizard"] = violations(page, axe_source)
 
     assert {screen: found for screen, found in seen.items() if found} == {}

@@ -208,12 +208,15 @@ def test_a_network_the_role_may_not_see_says_so(page: Page, console: ConsoleServ
 def test_a_deployment_started_in_the_console_shows_its_outcome(
     page: Page, console: ConsoleServer
 ) -> None:
-    """Deploy (up) on a network's screen opens the deployment's screen. Without Fabric
+    """Deploy (up)… on a network's screen shows the plan; its confirmation opens the
+    deployment's screen. Without Fabric
     binaries the ``up`` fails in its preflight: the screen shows the outcome, the failure's
     message and hint, and no cancel button once it ended; the list links to it."""
     name = create(console, two_orgs("ui-deploy"))
     sign_in(page, console.tokens.admin, at=f"/networks/{name}")
-    page.page.get_by_role("button", name="Deploy (up)").click()
+    page.page.get_by_role("link", name="Deploy (up)…").click()
+    expect(page.page.get_by_test_id("plan-changes")).to_contain_text("start peer0.org1")
+    page.page.get_by_role("button", name="Confirm and deploy (up)").click()
     expect(page.page).to_have_url(re.compile(rf"/networks/{name}/deployments/dep_[0-9a-f]{{16}}$"))
     deployment = page.page.url
     expect(page.page.get_by_test_id("job-state")).to_contain_text("failed")
@@ -236,14 +239,15 @@ def test_a_viewer_may_not_deploy(page: Page, console: ConsoleServer) -> None:
     sign_in(page, console.tokens.viewer, at=f"/networks/{name}")
     expect(page.page.get_by_test_id("whoami")).to_have_attribute("data-role", "viewer")
     expect(page.page.get_by_test_id("not-deployed")).to_contain_text("A token whose role may")
-    expect(page.page.get_by_role("button", name="Deploy (up)")).to_have_count(0)
+    expect(page.page.get_by_role("link", name="Deploy (up)…")).to_have_count(0)
     page.page.get_by_role("button", name="Sign out").click()
     sign_in(page, console.tokens.deployer1, at=f"/networks/{name}")
-    page.page.get_by_role("button", name="Deploy (up)").click()
-    expect(page.page.get_by_test_id("start-error")).to_contain_text(
-        "Your token's role does not allow starting an up"
+    page.page.get_by_role("link", name="Deploy (up)…").click()
+    page.page.get_by_role("button", name="Confirm and deploy (up)").click()
+    expect(page.page.get_by_test_id("problem")).to_contain_text(
+        "Your token's role does not allow this"
     )
-    expect(page.page).to_have_url(re.compile(rf"/networks/{name}$"))
+    expect(page.page).to_have_url(re.compile(rf"/networks/{name}/plan$"))
 
 
 def test_an_unknown_path_says_where_to_go(page: Page, console: ConsoleServer) -> None:

@@ -148,7 +148,8 @@ def test_the_deployment_screen_shows_phases_and_steps(
 def test_an_up_started_in_the_console_streams_and_cancels(
     page: Page, console: ConsoleServer
 ) -> None:
-    """Deploy (up) opens the job's screen, whose step lines arrive from the event stream;
+    """Deploy (up)… shows the plan (every node to start) and its confirmation opens the
+    job's screen, whose step lines arrive from the event stream;
     Cancel stops it at its next step: cancelled, with the step it stopped after and a hint."""
     with console.server.client(console.tokens.admin) as http:
         created = http.post(
@@ -158,7 +159,11 @@ def test_an_up_started_in_the_console_streams_and_cancels(
         )
         assert created.status_code == 201, created.text
     sign_in(page, console.tokens.admin, f"/networks/{CANCELLED}")
-    page.page.get_by_role("button", name="Deploy (up)").click()
+    page.page.get_by_role("link", name="Deploy (up)…").click()
+    expect(page.page.get_by_test_id("plan-changes")).to_contain_text(
+        "start orderer0.ordererorg.example.com"
+    )
+    page.page.get_by_role("button", name="Confirm and deploy (up)").click()
     expect(page.page).to_have_url(re.compile(r"/deployments/dep_[0-9a-f]{16}$"))
     expect(page.page.get_by_test_id("steps").locator("li").first).to_be_visible()
     page.page.get_by_role("button", name="Cancel").click()

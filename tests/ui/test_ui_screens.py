@@ -91,7 +91,7 @@ def test_a_viewer_sees_no_action_buttons(page: Page, console: ConsoleServer) -> 
 def test_an_admin_sees_the_action_buttons(page: Page, console: ConsoleServer) -> None:
     name = with_crypto(console)
     sign_in(page, console.tokens.admin, at=f"/networks/{name}")
-    expect(page.page.get_by_role("button", name="Deploy (up)")).to_be_visible()
+    expect(page.page.get_by_role("link", name="Deploy (up)…")).to_be_visible()
     page.page.goto(f"/networks/{name}/smoke")
     expect(page.page.get_by_role("button", name="Run smoke")).to_be_visible()
     page.page.goto(f"/networks/{name}/certificates")

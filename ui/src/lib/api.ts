@@ -11,32 +11,38 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly hint: string | null;
+  /** The error body's other fields (an invalid topology's `diagnostics`). */
+  readonly body: Record<string, unknown>;
 
-  constructor(problem: Problem) {
+  constructor(problem: Problem, body: Record<string, unknown> = {}) {
     super(problem.message);
     this.name = 'ApiError';
     this.status = problem.status;
     this.code = problem.code;
     this.hint = problem.hint ?? null;
+    this.body = body;
   }
 }
 
 /** The problem of a response that failed, from its body when it has one. */
-async function problemOf(response: Response): Promise<Problem> {
+async function problemOf(response: Response): Promise<[Problem, Record<string, unknown>]> {
   try {
-    const body = (await response.json()) as Partial<Problem>;
+    const body = (await response.json()) as Partial<Problem> & Record<string, unknown>;
     if (typeof body.message === 'string') {
-      return { status: response.status, code: body.code ?? 'error', message: body.message, hint: body.hint ?? null };
+      return [{ status: response.status, code: body.code ?? 'error', message: body.message, hint: body.hint ?? null }, body];
     }
   } catch {
     // not JSON: a proxy's page, say
   }
-  return {
-    status: response.status,
-    code: 'http-error',
-    message: `the server answered ${response.status} ${response.statusText}`.trim(),
-    hint: null,
-  };
+  return [
+    {
+      status: response.status,
+      code: 'http-error',
+      message: `the server answered ${response.status} ${response.statusText}`.trim(),
+      hint: null,
+    },
+    {},
+  ];
 }
 
 const SESSION_ENDED = 'Your session ended: the server no longer accepts this token (revoked, expired or from another server). Sign in with a valid token.';
@@ -58,6 +64,8 @@ export interface CallOptions {
   keepSessionOn401?: boolean;
   /** More request headers (`Last-Event-ID`). */
   headers?: Record<string, string>;
+  /** A text body sent as it is, with its media type (a YAML topology), instead of `body`. */
+  text?: { body: string; type: string };
 }
 
 /** The raw response of `path` (for streams); throws ApiError on 4xx/5xx. */
@@ -69,6 +77,9 @@ export async function request(path: string, options: CallOptions = {}): Promise<
   if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
+  } else if (options.text !== undefined) {
+    headers['Content-Type'] = options.text.type;
+    body = options.text.body;
   }
   let response: Response;
   try {
@@ -83,13 +94,13 @@ export async function request(path: string, options: CallOptions = {}): Promise<
     });
   }
   if (!response.ok) {
-    const problem = await problemOf(response);
+    const [problem, details] = await problemOf(response);
     // Only the session's current token ends it: a late answer to a call made before a sign
     // out (or with another token) must not replace the sign-in screen's message.
     if (response.status === 401 && !options.keepSessionOn401 && secret !== null && secret === token()) {
       endSession();
     }
-    throw new ApiError(problem);
+    throw new ApiError(problem, details);
   }
   return response;
 }

@@ -17,6 +17,8 @@ export interface Whoami {
 /** The API's action names (baas/api/auth.py `Action`) the console checks. */
 export type Action =
   | 'deploy-up'
+  | 'create-network'
+  | 'replace-network'
   | 'cancel-deployment'
   | 'change-certificates'
   | 'read-certificates'

@@ -24,6 +24,13 @@ describe('match', () => {
     expect(match('/audit', '?before=x')).toEqual({ screen: 'audit', before: null });
   });
 
+  it('maps the editor, the plan and the add-organisation wizard', () => {
+    expect(match('/new-network')).toEqual({ screen: 'editor', network: null });
+    expect(match('/networks/a/edit')).toEqual({ screen: 'editor', network: 'a' });
+    expect(match('/networks/a/plan')).toEqual({ screen: 'plan', network: 'a' });
+    expect(match('/networks/a/add-organization')).toEqual({ screen: 'add-organization', network: 'a' });
+  });
+
   it('keeps a sign-in next path only when it is a path of this console', () => {
     expect(match('/signin', '?next=%2Fnetworks%2Fx')).toEqual({ screen: 'signin', next: '/networks/x' });
     expect(match('/signin', '?next=https://elsewhere.example')).toEqual({ screen: 'signin', next: '/networks' });

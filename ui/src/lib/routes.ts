@@ -9,6 +9,9 @@ export type Route =
   | { screen: 'chaincodes'; network: string }
   | { screen: 'smoke'; network: string }
   | { screen: 'audit'; before: number | null }
+  | { screen: 'editor'; network: string | null }
+  | { screen: 'plan'; network: string }
+  | { screen: 'add-organization'; network: string }
   | { screen: 'notfound'; path: string };
 
 /** The route of a URL path and query (`/networks/x`, `?next=…`). */
@@ -22,6 +25,9 @@ export function match(path: string, search = ''): Route {
     // Only a path of this console: never an absolute URL elsewhere (`//evil`, `https:`).
     return { screen: 'signin', next: next.startsWith('/') && !next.startsWith('//') ? next : '/networks' };
   }
+  if (parts.length === 1 && parts[0] === 'new-network') {
+    return { screen: 'editor', network: null };
+  }
   if (parts[0] === 'networks' && parts.length === 2) {
     return { screen: 'network', name: parts[1] ?? '' };
   }
@@ -34,6 +40,8 @@ export function match(path: string, search = ''): Route {
     if (sub === 'certificates' || sub === 'chaincodes' || sub === 'smoke') {
       return { screen: sub, network: parts[1] ?? '' };
     }
+    if (sub === 'edit') return { screen: 'editor', network: parts[1] ?? '' };
+    if (sub === 'plan' || sub === 'add-organization') return { screen: sub, network: parts[1] ?? '' };
   }
   if (parts[0] === 'networks' && parts.length === 4 && parts[2] === 'deployments') {
     return { screen: 'deployment', network: parts[1] ?? '', id: parts[3] ?? '' };

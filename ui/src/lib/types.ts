@@ -116,3 +116,34 @@ export interface Problem {
   hint?: string | null;
   diagnostics?: unknown[];
 }
+
+/** One finding of topology validation (baas/topology `Diagnostic.to_dict()`). */
+export interface TopologyDiagnostic {
+  severity: 'error' | 'warning';
+  file?: string;
+  path: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+  hint: string | null;
+}
+
+/** POST /networks/validate's 200 body (a 422 carries `diagnostics` in its problem body). */
+export interface ValidationResult {
+  valid: boolean;
+  network: string;
+  organizations: number;
+  nodes: number;
+  channels: number;
+  chaincodes: number;
+  diagnostics: TopologyDiagnostic[];
+  warnings: TopologyDiagnostic[];
+}
+
+/** GET /networks/{name}/plan: what an `up` would change, one line per change. */
+export interface ChangePlan {
+  network: string;
+  target: string;
+  changes: string[];
+  warnings: TopologyDiagnostic[];
+}
