@@ -124,28 +124,46 @@ def _to_approve(
     their own (an organisation that joined after the commit, or whose package changed)."""
     definition = decision.definition
     if decision.is_committed:
-        return [
-            org
-            for org in orgs
-            if _caught_up(
-                lambda org=org: lifecycle.approved_package(  # type: ignore[misc]
-                    access.peer(_endorser(org)),
-                    access.admin(org),
-                    channel=cc.channel,
-                    name=cc.name,
-                    sequence=definition.sequence,
-                )
+        approved = _approved_packages(access, cc, orgs, sequence=definition.sequence)
+        return [org for org in orgs if approved[org.name] != packages[org.name].package_id]
+    readiness = _readiness(access, cc, orgs, definition)
+    return [org for org in orgs if not readiness.get(org.msp_id, False)]
+
+
+def _approved_packages(
+    access: NetworkAccess, cc: ChaincodePlan, orgs: list[OrgPlan], *, sequence: int
+) -> dict[str, str | None]:
+    """Per organisation (by name) the package ID it approved for ``cc`` at ``sequence``
+    (``None``: not approved), read on its own peer once that peer has caught up."""
+    return {
+        org.name: _caught_up(
+            lambda org=org: lifecycle.approved_package(  # type: ignore[misc]
+                access.peer(_endorser(org)),
+                access.admin(org),
+                channel=cc.channel,
+                name=cc.name,
+                sequence=sequence,
             )
-            != packages[org.name].package_id
-        ]
+        )
+        for org in orgs
+    }
+
+
+def _readiness(
+    access: NetworkAccess,
+    cc: ChaincodePlan,
+    orgs: list[OrgPlan],
+    definition: lifecycle.Definition,
+) -> dict[str, bool]:
+    """The channel's commit readiness of ``definition`` (MSP ID -> approved), read on the
+    first organisation's peer."""
     first = orgs[0]
-    readiness = lifecycle.commit_readiness(
+    return lifecycle.commit_readiness(
         access.peer(_endorser(first)),
         access.admin(first),
         channel=cc.channel,
         definition=definition,
     )
-    return [org for org in orgs if not readiness.get(org.msp_id, False)]
 
 
 def _caught_up(read: Callable[[], T]) -> T:
@@ -263,25 +281,10 @@ def approval_state(access: NetworkAccess, cc: ChaincodePlan) -> ApprovalState:
     definition = decision.definition
     orgs = member_orgs(access, cc)
     if decision.is_committed:
-        done = {
-            org.msp_id: lifecycle.approved_package(
-                access.peer(_endorser(org)),
-                access.admin(org),
-                channel=cc.channel,
-                name=cc.name,
-                sequence=definition.sequence,
-            )
-            is not None
-            for org in orgs
-        }
+        approved = _approved_packages(access, cc, orgs, sequence=definition.sequence)
+        done = {org.msp_id: approved[org.name] is not None for org in orgs}
     else:
-        first = orgs[0]
-        readiness = lifecycle.commit_readiness(
-            access.peer(_endorser(first)),
-            access.admin(first),
-            channel=cc.channel,
-            definition=definition,
-        )
+        readiness = _readiness(access, cc, orgs, definition)
         done = {org.msp_id: readiness.get(org.msp_id, False) for org in orgs}
     return ApprovalState(
         chaincode=cc.name,
